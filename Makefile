@@ -1,0 +1,58 @@
+# Inovasi Hub. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format typecheck pytest migrate openapi bench bench-full clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## Create .venv and install the locked dependencies
+
+run: install ## Serve on 127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set), print an admin key
+	$(BIN)/inovasi dev --host $(HOST) --port $(PORT)
+
+test: install lint typecheck pytest ## Lint, type check and the whole test suite
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy (strict)
+	$(BIN)/mypy app
+
+pytest: install ## The test suite (TEST_DATABASE_URL, else the embedded PostgreSQL)
+	$(BIN)/pytest -q
+
+migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
+	$(BIN)/inovasi migrate
+
+openapi: install ## Regenerate the committed openapi.json
+	$(BIN)/python -m app.openapi > openapi.json
+
+bench: install ## Quick benchmarks (a few minutes)
+	$(BIN)/python -m bench.run --quick
+
+bench-full: install ## Full benchmarks, 10k to 1M rows
+	$(BIN)/python -m bench.run --full
+
+clean: ## Remove the virtual environment and caches (keeps .data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,183 @@
+"""The `inovasi` command: serve, migrate, seed and manage API keys.
+
+Every command reads DATABASE_URL; without it, it starts the embedded PostgreSQL under .data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import get_settings
+from app.core.embedded import resolve_database_url
+from app.core.errors import ProblemError
+from app.core.security import Role
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> URL:
+    settings = get_settings()
+    return resolve_database_url(settings.database_url, settings.data_dir)
+
+
+def run_in_session(url: URL, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction."""
+
+    async def main() -> T:
+        engine = create_async_engine(url)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                async with session.begin():
+                    return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def migrate(url: URL) -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.set_main_option(
+        "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    command.upgrade(config, "head")
+
+
+def seed_regions(url: URL) -> int:
+    from app.regions.service import seed_regions as seed
+
+    return run_in_session(url, seed)
+
+
+def create_key(url: URL, name: str, role: Role, province: str | None) -> str:
+    from app.core.keys import create_key as create
+
+    async def work(session: AsyncSession) -> str:
+        key, plaintext = await create(session, name=name, role=role, province_code=province)
+        print(f"id: {key.id}\nname: {key.name}\nrole: {key.role}", file=sys.stderr)
+        return plaintext
+
+    return run_in_session(url, work)
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inovasi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    for name, help_text in (
+        ("serve", "serve the API"),
+        ("dev", "migrate, seed regions, print an admin key and serve (what `make run` does)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=1)
+
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="load reference or demo data")
+    seed.add_argument("what", choices=["regions"])
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="issue a key (printed once, on the last line)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--province", default=None, help="province code, for scoped roles")
+    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id", type=uuid.UUID)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ProblemError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    url = database_url()
+    if args.command == "serve":
+        serve(args.host, args.port, args.workers)
+    elif args.command == "dev":
+        migrate(url)
+        count = seed_regions(url)
+        plaintext = create_key(url, "make run admin", Role.admin, None)
+        print(f"{count} regions loaded.", file=sys.stderr)
+        print(
+            f"\nAdmin key (shown once): {plaintext}\n"
+            f"Swagger UI: http://{args.host}:{args.port}/docs  (press Authorize, paste the key)\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        serve(args.host, args.port, args.workers)
+    elif args.command == "migrate":
+        migrate(url)
+        print("migrated to head", file=sys.stderr)
+    elif args.command == "seed":
+        print(f"{seed_regions(url)} regions loaded", file=sys.stderr)
+    elif args.command == "keys":
+        return _keys(args, url)
+    return 0
+
+
+def _keys(args: argparse.Namespace, url: URL) -> int:
+    from app.core import keys
+
+    if args.keys_command == "create":
+        print(create_key(url, args.name, Role(args.role), args.province))
+    elif args.keys_command == "list":
+        rows = run_in_session(url, keys.list_keys)
+        for k in rows:
+            state = "revoked" if k.revoked_at else "active"
+            last = k.last_used_at.isoformat() if k.last_used_at else "never"
+            print(
+                f"{k.id}  {k.prefix}…  {k.role:<11} {k.province_code or '-':<3} "
+                f"{state:<8} last used {last}  {k.name}"
+            )
+    elif args.keys_command == "revoke":
+
+        async def work(session: AsyncSession) -> None:
+            await keys.revoke_key(session, args.id)
+
+        run_in_session(url, work)
+        print(f"revoked {args.id}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Engine, sessions and the request's unit of work.
+
+The session dependency commits **before** the response is sent (`scope="function"`): a 2xx
+always means the write is durable. Safe methods (GET, HEAD) run on an AUTOCOMMIT connection,
+which spares the BEGIN and ROLLBACK round trips of a transaction that writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_engine(url: URL, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": settings.db_connect_timeout_s,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+            "server_settings": {
+                "application_name": "inovasi-hub",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "lock_timeout": str(settings.db_lock_timeout_ms),
+                "idle_in_transaction_session_timeout": str(
+                    settings.db_idle_in_transaction_timeout_ms
+                ),
+                "timezone": "UTC",
+            },
+        },
+    )
+
+
+@dataclass(slots=True)
+class Database:
+    """What the lifespan creates once per process: the engine and its two session factories."""
+
+    engine: AsyncEngine
+    write_sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_engine(cls, engine: AsyncEngine) -> Database:
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(
+            engine=engine,
+            write_sessions=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            read_sessions=async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False),
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work, shared by every dependency of the request.
+
+    Commits when the route returns (before the response is sent), rolls back on any error.
+    """
+    db: Database = request.app.state.db
+    if request.method in SAFE_METHODS:
+        async with db.read_sessions() as session:
+            request.state.session = session
+            yield session
+        return
+    async with db.write_sessions() as session:
+        request.state.session = session
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

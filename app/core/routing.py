@@ -1,0 +1,40 @@
+"""The route class every router uses: one place for behaviour shared by all routes.
+
+- Every POST gets the `Idempotency-Key` dependency (routes may declare a stricter one).
+- A successful idempotent POST stores its response in the request's transaction, which the
+  session dependency commits before the response is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from app.core.idempotency import Idempotency, save_response
+
+
+class AppRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ()}
+        if "POST" in methods:
+            deps = list(kwargs.get("dependencies") or [])
+            if not any(isinstance(d.dependency, Idempotency) for d in deps):
+                deps.append(Depends(Idempotency()))
+            kwargs["dependencies"] = deps
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            response = await handler(request)
+            claim = getattr(request.state, "idempotency", None)
+            if claim is not None and response.status_code < 400:
+                await save_response(request.state.session, claim, response)
+            return response
+
+        return handle

@@ -1,0 +1,106 @@
+"""Base schema and the constrained field types every request body uses.
+
+Input hygiene lives here once: unknown fields are refused, strings may not carry NUL bytes or
+lone surrogates (PostgreSQL cannot store them), lengths are bounded, URLs are http(s) only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AnyUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+)
+
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+
+
+def _clean_text(value: str) -> str:
+    if _BAD_CHARS.search(value):
+        raise ValueError("Text may not contain NUL bytes or unpaired surrogates.")
+    return value
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("Must not be blank.")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+    AfterValidator(_clean_text),
+    AfterValidator(_non_blank),
+]
+ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_clean_text)]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_clean_text)]
+SearchQuery = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_text)
+]
+HttpUrl = Annotated[
+    AnyUrl,
+    UrlConstraints(max_length=2000, allowed_schemes=["http", "https"], host_required=True),
+]
+RegionCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{2}(\.\d{2})?$"),
+]
+
+
+class RequestModel(BaseModel):
+    """Base of request bodies: unknown fields are a 422, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Record(ResponseModel):
+    """Fields every stored record carries."""
+
+    created_at: datetime = Field(description="When the record was created (UTC).")
+    updated_at: datetime = Field(description="When the record last changed (UTC).")
+    version: int = Field(description="Increases by one on every change; the ETag derives from it.")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a keyset-paginated list."""
+
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+    total: int | None = Field(
+        default=None,
+        description="Number of matching records; present only with `include_total=true`.",
+        exclude_if=lambda v: v is None,
+    )
+
+
+__all__ = [
+    "HttpUrl",
+    "Name",
+    "Page",
+    "Record",
+    "RegionCode",
+    "RequestModel",
+    "ResponseModel",
+    "SearchQuery",
+    "ShortText",
+    "Text",
+    "date",
+]

@@ -1,0 +1,192 @@
+"""API keys, principals and the one authorization mechanism every route declares.
+
+A route states who may call it with `Depends(allow(...))`. The rule object is kept on the route
+so that a test can read every route's rule and compare it with the declared access table.
+Province scope is checked by services against the target record's province, which comes from
+the database, and the principal's province, which comes from its key: never from the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
+
+from app.core.db import Session
+from app.core.errors import Forbidden, Unauthorized
+
+KEY_PREFIX = "ih_"
+
+
+class Role(StrEnum):
+    """Roles of API keys (peran)."""
+
+    admin = "admin"
+    reviewer = "reviewer"
+    coordinator = "coordinator"
+    integration = "integration"
+
+
+PROVINCE_SCOPED_ROLES = frozenset({Role.coordinator, Role.integration})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API key's id, name, role and (for scoped roles) its province."""
+
+    id: uuid.UUID
+    name: str
+    role: Role
+    province_code: str | None
+
+    @property
+    def is_scoped(self) -> bool:
+        return self.role in PROVINCE_SCOPED_ROLES
+
+    def can_act_in(self, province_code: str | None) -> bool:
+        """Whether this principal may act on a record that belongs to `province_code`."""
+        if not self.is_scoped:
+            return True
+        return province_code is not None and province_code[:2] == self.province_code
+
+    def ensure_province(self, province_code: str | None, what: str = "record") -> None:
+        if not self.can_act_in(province_code):
+            raise Forbidden(
+                f"This key is limited to province {self.province_code}; the {what} is not in it.",
+                code="other_province",
+            )
+
+
+def generate_key() -> tuple[str, str, str]:
+    """A new key: (plaintext shown once, prefix kept for humans, SHA-256 hash stored)."""
+    secret = secrets.token_urlsafe(32)  # 256 bits
+    plaintext = KEY_PREFIX + secret
+    return plaintext, plaintext[:10], hash_key(plaintext)
+
+
+def hash_key(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key issued by `inovasi keys create`: `Authorization: Bearer ih_…`.",
+)
+
+# One statement authenticates and, at most once a minute per key, records its last use.
+_AUTHENTICATE = text(
+    """
+    WITH k AS (
+        SELECT id, name, role, province_code, last_used_at
+        FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL
+    ), touch AS (
+        UPDATE api_keys SET last_used_at = now()
+        FROM k WHERE api_keys.id = k.id
+          AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds')
+    )
+    SELECT id, name, role, province_code FROM k
+    """
+)
+
+
+async def get_principal(
+    request: Request,
+    session: Session,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller's principal, or None for an anonymous request. A bad key is always 401."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise Unauthorized()
+        return None
+    token = credentials.credentials
+    if not token.startswith(KEY_PREFIX) or len(token) > 200:
+        raise Unauthorized()
+    row = (await session.execute(_AUTHENTICATE, {"key_hash": hash_key(token)})).first()
+    if row is None:
+        raise Unauthorized()
+    principal = Principal(
+        id=row.id, name=row.name, role=Role(row.role), province_code=row.province_code
+    )
+    request.state.principal = principal
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    """Who may call a route.
+
+    `anonymous`: no key needed (open data). `roles`: the roles allowed when a key is sent.
+    `province_scoped`: the service checks the target's province against the key's for
+    coordinator and integration keys.
+    """
+
+    roles: frozenset[Role]
+    anonymous: bool = False
+    province_scoped: bool = False
+
+    def check(self, principal: Principal | None) -> Principal | None:
+        if principal is None:
+            if self.anonymous:
+                return None
+            raise Unauthorized()
+        if principal.role not in self.roles:
+            raise Forbidden(
+                f"The role '{principal.role}' may not do this.", code="role_not_allowed"
+            )
+        return principal
+
+
+@dataclass(frozen=True, slots=True)
+class Requires(AccessRule):
+    """A rule that needs a key: the route receives the Principal."""
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(get_principal)]
+    ) -> Principal:
+        if principal is None:
+            raise Unauthorized()
+        self.check(principal)
+        return principal
+
+
+@dataclass(frozen=True, slots=True)
+class MayRead(AccessRule):
+    """A rule that admits anonymous callers: the route receives the Principal or None."""
+
+    async def __call__(
+        self, principal: Annotated[Principal | None, Depends(get_principal)]
+    ) -> Principal | None:
+        return self.check(principal)
+
+
+ALL_ROLES = frozenset(Role)
+
+
+def requires(*roles: Role, province_scoped: bool = False) -> Requires:
+    """Rule of a write route: `Depends(requires(Role.admin, Role.coordinator, ...))`."""
+    return Requires(roles=frozenset(roles) or ALL_ROLES, province_scoped=province_scoped)
+
+
+def open_data(*roles: Role) -> MayRead:
+    """Rule of a read route open to anonymous clients (a key, if sent, must be valid)."""
+    return MayRead(roles=frozenset(roles) or ALL_ROLES, anonymous=True)
+
+
+def access_rule_of(dependant: object) -> AccessRule | None:
+    """The AccessRule a route's dependency tree declares (used by the access-table test)."""
+    for dep in getattr(dependant, "dependencies", []):
+        if isinstance(dep.call, AccessRule):
+            return dep.call
+        found = access_rule_of(dep)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,161 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from app.core.config import Settings, get_settings
+from app.core.db import Database, create_engine
+from app.core.embedded import resolve_database_url
+from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
+from app.core.idempotency import Replay, purge_expired
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.events.router import router as events_router
+from app.institutions.router import router as institutions_router
+from app.ops.router import router as ops_router
+from app.regions.router import router as regions_router
+
+logger = structlog.get_logger("app")
+
+API_PREFIX = "/api/v1"
+
+TAGS = [
+    {
+        "name": "regions",
+        "description": "Kemendagri regions (wilayah): 38 provinces and 514 "
+        "regencies and cities, from Kepmendagri 300.2.2-2138/2025.",
+    },
+    {
+        "name": "institutions",
+        "description": "Institutions (instansi) that own and adopt "
+        "innovations: ministries, regional governments, OPDs, hospitals, universities.",
+    },
+    {
+        "name": "events",
+        "description": "The append-only event log (log peristiwa): every "
+        "change, for audit and for integrations that sync.",
+    },
+    {"name": "operations", "description": "Liveness, readiness and metrics."},
+]
+
+DESCRIPTION = """
+System of record for Indonesia's public-service innovation programme (inovasi pelayanan publik).
+
+* **Reads** of published data are open (no key).
+* **Writes** need `Authorization: Bearer <api key>` (press *Authorize*).
+* Every POST accepts an `Idempotency-Key`; PATCH needs `If-Match` with the record's `ETag`.
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+* Lists use keyset pagination: pass `next_cursor` back as `cursor`.
+"""
+
+
+async def _purge_idempotency_keys(db: Database) -> None:
+    while True:
+        await asyncio.sleep(900)
+        try:
+            async with db.write_sessions() as session, session.begin():
+                await purge_expired(session)
+        except Exception as exc:  # the next round retries; a failed purge loses nothing
+            logger.warning("idempotency_purge_failed", error=str(exc))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = await asyncio.to_thread(
+            resolve_database_url, settings.database_url, settings.data_dir
+        )
+        db = Database.from_engine(create_engine(url, settings))
+        app.state.db = db
+        purger = asyncio.create_task(_purge_idempotency_keys(db))
+        # Objects made at start-up live for the whole process: keep them out of GC scans.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            purger.cancel()
+            await db.dispose()
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    app = FastAPI(
+        title="Inovasi Hub",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        generate_unique_id_function=_operation_id,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+
+    async def on_replay(request: Request, exc: Exception) -> Response:
+        return cast(Replay, exc).response
+
+    app.add_exception_handler(Replay, on_replay)
+
+    for router in (regions_router, institutions_router, events_router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(ops_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+_COMMON = {
+    "500": "Unexpected error; logged with the request id.",
+    "503": "Database unavailable or busy; retry after `Retry-After` seconds.",
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """OpenAPI with every error documented as a problem document."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components["Problem"].pop("$defs", None)
+    components["FieldError"] = FieldError.model_json_schema()
+    problem_content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Validation failed: see `errors`.",
+                    "content": problem_content,
+                }
+            if path.startswith(API_PREFIX) or path == "/readyz":
+                for status, description in _COMMON.items():
+                    responses.setdefault(
+                        status, {"description": description, "content": problem_content}
+                    )
+    app.openapi_schema = schema
+    return schema

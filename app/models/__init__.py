@@ -1,0 +1,10 @@
+"""ORM models; importing this package registers every table on `Base.metadata`."""
+
+from app.models.api_key import ApiKey
+from app.models.base import Base
+from app.models.event import Event
+from app.models.idempotency_key import IdempotencyKey
+from app.models.institution import Institution
+from app.models.region import Region
+
+__all__ = ["ApiKey", "Base", "Event", "IdempotencyKey", "Institution", "Region"]
