@@ -22,6 +22,7 @@ from app.core.idempotency import Replay, purge_expired
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.events.router import router as events_router
+from app.innovations.router import router as innovations_router
 from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(Replay, on_replay)
 
-    for router in (regions_router, institutions_router, events_router):
+    for router in (regions_router, institutions_router, innovations_router, events_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ops_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

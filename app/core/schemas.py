@@ -7,7 +7,7 @@ lone surrogates (PostgreSQL cannot store them), lengths are bounded, URLs are ht
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import (
@@ -50,6 +50,23 @@ HttpUrl = Annotated[
     AnyUrl,
     UrlConstraints(max_length=2000, allowed_schemes=["http", "https"], host_required=True),
 ]
+# The easternmost Indonesian time zone (WIT, UTC+9): a date that is "today" anywhere in the
+# country is never refused as being in the future.
+_WIT = timezone(timedelta(hours=9))
+
+
+def today() -> date:
+    return datetime.now(_WIT).date()
+
+
+def _not_in_future(value: date) -> date:
+    if value > today():
+        raise ValueError("May not be in the future.")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_not_in_future)]
+
 RegionCode = Annotated[
     str,
     StringConstraints(pattern=r"^\d{2}(\.\d{2})?$"),
@@ -93,6 +110,7 @@ class Page(BaseModel, Generic[T]):
 
 __all__ = [
     "HttpUrl",
+    "PastDate",
     "Name",
     "Page",
     "Record",

@@ -4,7 +4,17 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
+from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.region import Region
 
-__all__ = ["ApiKey", "Base", "Event", "IdempotencyKey", "Institution", "Region"]
+__all__ = [
+    "ApiKey",
+    "Award",
+    "Base",
+    "Event",
+    "IdempotencyKey",
+    "Innovation",
+    "Institution",
+    "Region",
+]

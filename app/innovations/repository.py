@@ -1,0 +1,280 @@
+"""SQL of the innovations registry. Every list page is one statement, awards included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict
+from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.repository import update_versioned
+from app.models.innovation import Award, Innovation
+from app.models.institution import Institution
+
+LAUNCHED_KEY = func.coalesce(Innovation.launched_on, cast(literal("0001-01-01"), Date))
+
+SORTS: dict[str, tuple[SortKey, ...]] = {
+    "-launched_on": (SortKey(LAUNCHED_KEY, descending=True), SortKey(Innovation.id, True)),
+    "title": (SortKey(Innovation.title), SortKey(Innovation.id)),
+    "-updated_at": (SortKey(Innovation.updated_at, True), SortKey(Innovation.id, True)),
+    "-replications": (
+        SortKey(Innovation.replication_count, True),
+        SortKey(Innovation.id, True),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    sector: str | None = None
+    form: str | None = None
+    digital: bool | None = None
+    stage: str | None = None
+    status: str | None = None
+    scale: str | None = None
+    institution_id: uuid.UUID | None = None
+    province: str | None = None
+    region: str | None = None
+    award_competition: str | None = None
+    award_tier: str | None = None
+    award_year: int | None = None
+    launched_from: date | None = None
+    launched_to: date | None = None
+    q: str | None = None
+    published_only: bool = False
+
+
+def _tsquery(q: str) -> ColumnElement[Any]:
+    return func.websearch_to_tsquery("indonesian", q)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
+    i = Innovation
+    where: list[ColumnElement[bool]] = []
+    if f.published_only:
+        where.append(i.status == "published")
+    for column, value in (
+        (i.sector, f.sector),
+        (i.form, f.form),
+        (i.digital, f.digital),
+        (i.stage, f.stage),
+        (i.status, f.status),
+        (i.scale, f.scale),
+        (i.institution_id, f.institution_id),
+        (i.province_code, f.province),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if f.region is not None:
+        where.append(or_(i.region_code == f.region, i.region_code.like(f"{f.region}.%")))
+    if f.launched_from is not None:
+        where.append(i.launched_on >= f.launched_from)
+    if f.launched_to is not None:
+        where.append(i.launched_on <= f.launched_to)
+    award_conditions = [
+        cond
+        for cond, value in (
+            (Award.competition == f.award_competition, f.award_competition),
+            (Award.tier == f.award_tier, f.award_tier),
+            (Award.year == f.award_year, f.award_year),
+        )
+        if value is not None
+    ]
+    if award_conditions:
+        where.append(exists().where(Award.innovation_id == i.id, *award_conditions))
+    if f.q:
+        where.append(
+            or_(
+                i.search_vector.op("@@")(_tsquery(f.q)),
+                i.title.ilike(f"%{_escape_like(f.q)}%", escape="\\"),
+            )
+        )
+    return where
+
+
+def relevance(q: str) -> ColumnElement[float]:
+    """Full-text rank (title weighs most) plus trigram likeness of the title to the query."""
+    return cast(
+        func.ts_rank_cd(Innovation.search_vector, _tsquery(q))
+        + func.word_similarity(q, Innovation.title),
+        Float,
+    )
+
+
+def relevance_sort(q: str) -> tuple[SortKey, ...]:
+    return (SortKey(relevance(q), descending=True), SortKey(Innovation.id, True))
+
+
+def _awards_json() -> ColumnElement[Any]:
+    award = func.json_build_object(
+        "id",
+        Award.id,
+        "innovation_id",
+        Award.innovation_id,
+        "competition",
+        Award.competition,
+        "year",
+        Award.year,
+        "tier",
+        Award.tier,
+        "decree_number",
+        Award.decree_number,
+        "created_at",
+        Award.created_at,
+        "updated_at",
+        Award.updated_at,
+        "version",
+        Award.version,
+    )
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(award, Award.year.desc(), Award.tier)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(Award.innovation_id == Innovation.id)
+        .scalar_subquery()
+    )
+
+
+def read_model() -> Select[Any]:
+    """Innovation columns, its institution, and its awards, as one row per innovation."""
+    return select(
+        Innovation,
+        Institution.name.label("institution_name"),
+        Institution.kind.label("institution_kind"),
+        _awards_json().label("awards"),
+    ).join(Institution, Institution.id == Innovation.institution_id)
+
+
+async def list_page(
+    session: AsyncSession,
+    where: list[ColumnElement[bool]],
+    keys: Sequence[SortKey],
+    after: list[Any] | None,
+    limit: int,
+) -> tuple[list[Any], list[list[Any]]]:
+    """Rows of a page and, for each, the values of its sort key (for the cursor)."""
+    key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
+    stmt = read_model().add_columns(*key_columns).where(*where).order_by(*order_by(keys))
+    if after is not None:
+        stmt = stmt.where(keyset_after(keys, after))
+    rows = (await session.execute(stmt.limit(limit))).all()
+    return list(rows), [[getattr(r, f"_k{n}") for n in range(len(keys))] for r in rows]
+
+
+async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
+    stmt = select(func.count()).select_from(Innovation).where(*where)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any | None:
+    stmt = read_model().where(Innovation.id == innovation_id)
+    return (await session.execute(stmt)).first()
+
+
+async def get(session: AsyncSession, innovation_id: uuid.UUID) -> Innovation | None:
+    return await session.get(Innovation, innovation_id)
+
+
+async def insert(session: AsyncSession, values: dict[str, Any]) -> Innovation:
+    innovation = Innovation(**values)
+    session.add(innovation)
+    await session.flush()
+    return innovation
+
+
+async def update(
+    session: AsyncSession, innovation: Innovation, expected_version: int, values: dict[str, Any]
+) -> Innovation:
+    return await update_versioned(session, innovation, expected_version, values)
+
+
+async def insert_award(session: AsyncSession, values: dict[str, Any]) -> Award:
+    award = Award(**values)
+    session.add(award)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if "uq_awards_innovation_id_competition_year_tier" in str(exc.orig):
+            raise Conflict(
+                "This innovation already has this award for that competition, year and tier.",
+                code="duplicate_award",
+            ) from exc
+        raise
+    await session.refresh(award)
+    return award
+
+
+async def creates_cycle(
+    session: AsyncSession, innovation_id: uuid.UUID, replica_of_id: uuid.UUID
+) -> bool:
+    """Whether `innovation_id` is `replica_of_id` or one of its ancestors (lineage loop)."""
+    chain = (
+        select(Innovation.id, Innovation.replica_of_id)
+        .where(Innovation.id == replica_of_id)
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union(
+        select(Innovation.id, Innovation.replica_of_id).join(
+            chain, Innovation.id == chain.c.replica_of_id
+        )
+    )
+    hit = await session.scalar(select(chain.c.id).where(chain.c.id == innovation_id).limit(1))
+    return hit is not None
+
+
+async def lineage(
+    session: AsyncSession, root_id: uuid.UUID, published_only: bool, max_depth: int = 20
+) -> Sequence[Any]:
+    """The innovation and every replica below it, with each node's parent id, in one query."""
+    base = select(
+        Innovation.id,
+        Innovation.title,
+        Innovation.status,
+        Innovation.institution_id,
+        Innovation.province_code,
+        Innovation.replica_of_id,
+        literal(0).label("depth"),
+    ).where(Innovation.id == root_id)
+    tree = base.cte("tree", recursive=True)
+    child = select(
+        Innovation.id,
+        Innovation.title,
+        Innovation.status,
+        Innovation.institution_id,
+        Innovation.province_code,
+        Innovation.replica_of_id,
+        (tree.c.depth + 1).label("depth"),
+    ).join(tree, and_(Innovation.replica_of_id == tree.c.id, tree.c.depth < max_depth))
+    if published_only:
+        child = child.where(Innovation.status == "published")
+    tree = tree.union_all(child)
+    stmt = select(tree).order_by(tree.c.depth, tree.c.title, tree.c.id)
+    return (await session.execute(stmt)).all()

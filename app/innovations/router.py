@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from app.core.concurrency import IfMatchHeader, expected_version, set_etag
+from app.core.db import Session
+from app.core.errors import problems
+from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
+from app.core.routing import AppRoute
+from app.core.schemas import Page, RegionCode, SearchQuery
+from app.core.security import Principal, Role, open_data, requires
+from app.innovations import service
+from app.innovations.export import csv_chunks
+from app.innovations.repository import Filters
+from app.innovations.schemas import (
+    AwardCreate,
+    AwardRead,
+    Competition,
+    Form,
+    InnovationCreate,
+    InnovationRead,
+    InnovationStatus,
+    InnovationUpdate,
+    LineageNode,
+    Scale,
+    Sector,
+    Stage,
+    Tier,
+)
+
+router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=AppRoute)
+
+Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
+Reader = Annotated[Principal | None, Depends(open_data())]
+InnovationId = Annotated[uuid.UUID, Path(description="Innovation id.")]
+
+
+class InnovationSort(StrEnum):
+    launched_on_desc = "-launched_on"
+    by_title = "title"
+    updated_at_desc = "-updated_at"
+    replications_desc = "-replications"
+    relevance = "relevance"
+
+
+def list_filters(
+    sector: Annotated[Sector | None, Query()] = None,
+    form: Annotated[Form | None, Query()] = None,
+    digital: Annotated[bool | None, Query()] = None,
+    stage: Annotated[Stage | None, Query()] = None,
+    status: Annotated[
+        InnovationStatus | None,
+        Query(description="Anonymous clients only ever see `published`."),
+    ] = None,
+    scale: Annotated[Scale | None, Query()] = None,
+    institution: Annotated[uuid.UUID | None, Query(description="Institution id.")] = None,
+    province: Annotated[RegionCode | None, Query(description="Province code (2 digits).")] = None,
+    region: Annotated[
+        RegionCode | None, Query(description="Region code; includes the regions under it.")
+    ] = None,
+    award_competition: Annotated[Competition | None, Query()] = None,
+    award_tier: Annotated[Tier | None, Query()] = None,
+    award_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    launched_from: Annotated[date | None, Query()] = None,
+    launched_to: Annotated[date | None, Query()] = None,
+    q: Annotated[
+        SearchQuery | None,
+        Query(
+            description="Search in Indonesian (stemmed) over title, summary, problem and "
+            "approach, plus partial names and acronyms: `kantong plastik`, `pikob`."
+        ),
+    ] = None,
+) -> Filters:
+    return Filters(
+        sector=sector,
+        form=form,
+        digital=digital,
+        stage=stage,
+        status=status,
+        scale=scale,
+        institution_id=institution,
+        province=province[:2] if province else None,
+        region=region,
+        award_competition=award_competition,
+        award_tier=award_tier,
+        award_year=award_year,
+        launched_from=launched_from,
+        launched_to=launched_to,
+        q=q,
+    )
+
+
+ListFilters = Annotated[Filters, Depends(list_filters)]
+SortParam = Annotated[
+    InnovationSort | None,
+    Query(description="Default `-launched_on`, or `relevance` when `q` is given."),
+]
+
+
+@router.get(
+    "",
+    response_model=Page[InnovationRead],
+    summary="List and search innovations",
+    responses=problems(400, 401, 422),
+)
+async def list_innovations(
+    session: Session,
+    principal: Reader,
+    filters: ListFilters,
+    sort: SortParam = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+    include_total: IncludeTotal = False,
+) -> Page[InnovationRead]:
+    """Innovations with their derived figures (replications, provinces reached, latest
+    sustainability verdict, awards), filtered, sorted and keyset-paginated.
+    Anonymous clients see published innovations only; API keys also see drafts."""
+    return await service.list_innovations(
+        session,
+        principal,
+        filters,
+        sort=sort.value if sort else None,
+        cursor=cursor,
+        limit=limit,
+        include_total=include_total,
+    )
+
+
+@router.get(
+    "/export.csv",
+    summary="Export innovations as CSV (open data)",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a header row."},
+        **problems(401, 422),
+    },
+)
+async def export_innovations(
+    request: Request, principal: Reader, filters: ListFilters, sort: SortParam = None
+) -> StreamingResponse:
+    """Every innovation matching the same filters as the list, streamed as UTF-8 CSV.
+    Cells that a spreadsheet would read as a formula are prefixed with `'`."""
+    items = service.iterate_innovations(
+        request.app.state.db.read_sessions, principal, filters, sort.value if sort else None
+    )
+    return StreamingResponse(
+        csv_chunks(items),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="innovations.csv"'},
+    )
+
+
+@router.post(
+    "",
+    response_model=InnovationRead,
+    status_code=201,
+    summary="Register an innovation",
+    responses=problems(400, 401, 403, 409, 413, 422),
+)
+async def create_innovation(
+    session: Session, principal: Writer, body: InnovationCreate, response: Response
+) -> InnovationRead:
+    """Register an innovation of an institution. Admins anywhere; coordinators for
+    institutions of their own province. `scale` starts `local`."""
+    created = await service.create_innovation(session, principal, body)
+    response.headers["Location"] = f"/api/v1/innovations/{created.id}"
+    set_etag(response, created.version)
+    return created
+
+
+@router.get(
+    "/{innovation_id}",
+    response_model=InnovationRead,
+    summary="Get an innovation",
+    responses=problems(401, 404),
+)
+async def get_innovation(
+    session: Session, principal: Reader, innovation_id: InnovationId, response: Response
+) -> InnovationRead:
+    """One innovation with its derived figures and `ETag`. Drafts are 404 to anonymous
+    clients."""
+    innovation = await service.get_innovation(session, principal, innovation_id)
+    set_etag(response, innovation.version)
+    return innovation
+
+
+@router.patch(
+    "/{innovation_id}",
+    response_model=InnovationRead,
+    summary="Change an innovation",
+    responses=problems(401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def update_innovation(
+    session: Session,
+    principal: Writer,
+    innovation_id: InnovationId,
+    body: InnovationUpdate,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> InnovationRead:
+    """Change the fields sent (`If-Match` required). Status moves `draft → published →
+    withdrawn`; an illegal move is 409 listing the allowed ones. `scale` is not editable:
+    it changes only by an approved scaling decision."""
+    updated = await service.update_innovation(
+        session, principal, innovation_id, expected_version(if_match), body
+    )
+    set_etag(response, updated.version)
+    return updated
+
+
+@router.post(
+    "/{innovation_id}/awards",
+    response_model=AwardRead,
+    status_code=201,
+    summary="Record an award",
+    responses=problems(400, 401, 403, 404, 409, 413, 422),
+)
+async def add_award(
+    session: Session,
+    principal: Writer,
+    innovation_id: InnovationId,
+    body: AwardCreate,
+    response: Response,
+) -> AwardRead:
+    """Record an award: KIPP (`top_99`, `top_45`, `top_5`, `outstanding`), IGA or other.
+    One per (competition, year, tier): a repeat is 409."""
+    award = await service.add_award(session, principal, innovation_id, body)
+    response.headers["Location"] = f"/api/v1/innovations/{innovation_id}"
+    set_etag(response, award.version)
+    return award
+
+
+@router.get(
+    "/{innovation_id}/lineage",
+    response_model=LineageNode,
+    summary="Lineage: replicas and commitments",
+    responses=problems(401, 404),
+)
+async def get_lineage(
+    session: Session, principal: Reader, innovation_id: InnovationId
+) -> LineageNode:
+    """The tree of innovations registered as replicas of this one (and their replicas),
+    with the replication commitments that adopt each."""
+    return await service.lineage(session, principal, innovation_id)

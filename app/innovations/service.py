@@ -1,0 +1,316 @@
+"""Innovations registry (registri inovasi): records, awards, lineage, search and export."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.concurrency import ensure_version
+from app.core.errors import Conflict, NotFound, field_error
+from app.core.events import record_event
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.repository import changed_fields
+from app.core.schemas import Page
+from app.core.security import Principal
+from app.innovations import repository
+from app.innovations.repository import Filters
+from app.innovations.schemas import (
+    KIPP_TIERS,
+    AwardCreate,
+    AwardRead,
+    Competition,
+    InnovationCreate,
+    InnovationRead,
+    InnovationStatus,
+    InnovationUpdate,
+    InstitutionRef,
+    LineageNode,
+)
+from app.institutions import repository as institutions
+from app.models.innovation import Innovation
+
+S = InnovationStatus
+TRANSITIONS: dict[InnovationStatus, frozenset[InnovationStatus]] = {
+    S.draft: frozenset({S.published, S.withdrawn}),
+    S.published: frozenset({S.withdrawn}),
+    S.withdrawn: frozenset(),
+}
+RELEVANCE = "relevance"
+
+
+def to_read(row: Any) -> InnovationRead:
+    """The read model from a `repository.read_model()` row."""
+    i: Innovation = row.Innovation
+    return InnovationRead(
+        id=i.id,
+        title=i.title,
+        summary=i.summary,
+        problem=i.problem,
+        approach=i.approach,
+        outcomes=i.outcomes,
+        sector=i.sector,
+        form=i.form,
+        digital=i.digital,
+        initiator=i.initiator,
+        stage=i.stage,
+        launched_on=i.launched_on,
+        institution=InstitutionRef(
+            id=i.institution_id, name=row.institution_name, kind=row.institution_kind
+        ),
+        region_code=i.region_code,
+        province_code=i.province_code,
+        replica_of_id=i.replica_of_id,
+        status=i.status,
+        scale=i.scale,
+        tags=i.tags,
+        evidence_urls=i.evidence_urls,
+        replications=i.replication_count,
+        replications_by_status={},
+        provinces_reached=0,
+        latest_verdict=None,
+        latest_score=None,
+        awards=[AwardRead.model_validate(a) for a in row.awards],
+        created_at=i.created_at,
+        updated_at=i.updated_at,
+        version=i.version,
+    )
+
+
+async def _institution_province(session: AsyncSession, institution_id: uuid.UUID) -> str | None:
+    institution = await institutions.get(session, institution_id)
+    if institution is None:
+        raise field_error("/body/institution_id", f"Institution {institution_id} does not exist.")
+    return institution.province_code
+
+
+async def _check_replica_of(
+    session: AsyncSession, innovation_id: uuid.UUID | None, replica_of_id: uuid.UUID
+) -> None:
+    if await repository.get(session, replica_of_id) is None:
+        raise field_error("/body/replica_of_id", f"Innovation {replica_of_id} does not exist.")
+    if innovation_id is not None and await repository.creates_cycle(
+        session, innovation_id, replica_of_id
+    ):
+        raise field_error("/body/replica_of_id", "An innovation cannot replicate itself.")
+
+
+async def create_innovation(
+    session: AsyncSession, principal: Principal, data: InnovationCreate
+) -> InnovationRead:
+    """Register an innovation; coordinators only for institutions of their province."""
+    province = await _institution_province(session, data.institution_id)
+    principal.ensure_province(province, "institution")
+    if data.status == S.withdrawn:
+        raise field_error("/body/status", "A new innovation is draft or published.")
+    if data.replica_of_id is not None:
+        await _check_replica_of(session, None, data.replica_of_id)
+    values = data.model_dump(mode="json")
+    values["id"] = uuid.uuid4()
+    values["institution_id"] = data.institution_id
+    values["replica_of_id"] = data.replica_of_id
+    values["launched_on"] = data.launched_on
+    innovation = await repository.insert(session, values)
+    await record_event(
+        session, principal, "innovation.created", "innovation", innovation.id, values, province
+    )
+    return await get_innovation(session, None, innovation.id, visible_to_writer=True)
+
+
+async def get_innovation(
+    session: AsyncSession,
+    principal: Principal | None,
+    innovation_id: uuid.UUID,
+    *,
+    visible_to_writer: bool = False,
+) -> InnovationRead:
+    """One innovation; anonymous clients see published ones only."""
+    row = await repository.get_row(session, innovation_id)
+    if row is None or (
+        principal is None and not visible_to_writer and row.Innovation.status != S.published
+    ):
+        raise NotFound(f"Innovation {innovation_id} does not exist.")
+    return to_read(row)
+
+
+async def update_innovation(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    expected_version: int,
+    data: InnovationUpdate,
+) -> InnovationRead:
+    """Apply the fields sent. Status moves draft → published → withdrawn only."""
+    innovation = await repository.get(session, innovation_id)
+    if innovation is None:
+        raise NotFound(f"Innovation {innovation_id} does not exist.")
+    principal.ensure_province(innovation.province_code, "innovation")
+    sent: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
+    for name in (
+        "title",
+        "sector",
+        "form",
+        "initiator",
+        "stage",
+        "status",
+        "digital",
+        "institution_id",
+        "tags",
+        "evidence_urls",
+        "summary",
+        "problem",
+        "approach",
+        "outcomes",
+    ):
+        if name in sent and sent[name] is None:
+            raise field_error(f"/body/{name}", "May not be null.")
+    if "institution_id" in sent:
+        sent["institution_id"] = data.institution_id
+        if data.institution_id != innovation.institution_id:
+            principal.ensure_province(
+                await _institution_province(session, sent["institution_id"]), "institution"
+            )
+    if "replica_of_id" in sent:
+        sent["replica_of_id"] = data.replica_of_id
+        if data.replica_of_id is not None:
+            await _check_replica_of(session, innovation.id, data.replica_of_id)
+    if "launched_on" in sent:
+        sent["launched_on"] = data.launched_on
+    if "status" in sent and sent["status"] != innovation.status:
+        current = S(innovation.status)
+        allowed = TRANSITIONS[current]
+        if S(sent["status"]) not in allowed:
+            raise Conflict(
+                f"An innovation cannot go from {current.value} to {sent['status']}.",
+                code="illegal_transition",
+                allowed=sorted(a.value for a in allowed),
+            )
+    ensure_version(innovation.version, expected_version)
+    changes = changed_fields(innovation, sent)
+    if changes:
+        updated = await repository.update(session, innovation, expected_version, changes)
+        await record_event(
+            session,
+            principal,
+            "innovation.updated",
+            "innovation",
+            innovation.id,
+            changes,
+            updated.province_code,
+        )
+    return await get_innovation(session, principal, innovation_id)
+
+
+async def add_award(
+    session: AsyncSession, principal: Principal, innovation_id: uuid.UUID, data: AwardCreate
+) -> AwardRead:
+    """Record an award (KIPP tiers top_99, top_45, top_5, outstanding; IGA; other)."""
+    innovation = await repository.get(session, innovation_id)
+    if innovation is None:
+        raise NotFound(f"Innovation {innovation_id} does not exist.")
+    principal.ensure_province(innovation.province_code, "innovation")
+    if data.competition == Competition.KIPP and data.tier not in KIPP_TIERS:
+        raise field_error("/body/tier", "KIPP tiers are top_99, top_45, top_5 and outstanding.")
+    values = data.model_dump(mode="json")
+    award = await repository.insert_award(
+        session, {**values, "id": uuid.uuid4(), "innovation_id": innovation_id}
+    )
+    await record_event(
+        session,
+        principal,
+        "award.created",
+        "award",
+        award.id,
+        {**values, "innovation_id": innovation_id},
+        innovation.province_code,
+    )
+    return AwardRead.model_validate(award)
+
+
+def _sort_keys(sort: str, q: str | None) -> tuple[str, Any]:
+    if sort == RELEVANCE:
+        if not q:
+            raise field_error("/query/sort", "Sorting by relevance needs a search query `q`.")
+        return RELEVANCE, repository.relevance_sort(q)
+    return sort, repository.SORTS[sort]
+
+
+async def list_innovations(
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: Filters,
+    *,
+    sort: str | None,
+    cursor: str | None,
+    limit: int,
+    include_total: bool,
+) -> Page[InnovationRead]:
+    """A page of innovations with derived figures; anonymous clients see published ones."""
+    if principal is None:
+        filters = Filters(**{**_as_dict(filters), "published_only": True})
+    chosen = sort or (RELEVANCE if filters.q else "-launched_on")
+    name, keys = _sort_keys(chosen, filters.q)
+    cursor_name = f"{name}:{filters.q}" if name == RELEVANCE else name
+    where = repository.where_clauses(filters)
+    after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
+    rows, key_values = await repository.list_page(session, where, keys, after, limit + 1)
+    items = [to_read(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(cursor_name, key_values[limit - 1]) if len(rows) > limit else None
+    total = await repository.count(session, where) if include_total else None
+    return Page[InnovationRead](items=items, next_cursor=next_cursor, total=total)
+
+
+def _as_dict(filters: Filters) -> dict[str, Any]:
+    return {name: getattr(filters, name) for name in Filters.__dataclass_fields__}
+
+
+async def iterate_innovations(
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal | None,
+    filters: Filters,
+    sort: str | None,
+    batch: int = 500,
+) -> AsyncIterator[InnovationRead]:
+    """Every matching innovation, page by page (keyset), each page in its own short session."""
+    cursor: str | None = None
+    while True:
+        async with sessions() as session:
+            page = await list_innovations(
+                session,
+                principal,
+                filters,
+                sort=sort,
+                cursor=cursor,
+                limit=batch,
+                include_total=False,
+            )
+        for item in page.items:
+            yield item
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+async def lineage(
+    session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
+) -> LineageNode:
+    """The replica tree below an innovation (anonymous clients see published nodes only)."""
+    await get_innovation(session, principal, innovation_id)
+    rows = await repository.lineage(session, innovation_id, published_only=principal is None)
+    nodes: dict[uuid.UUID, LineageNode] = {}
+    for row in rows:
+        node = LineageNode(
+            id=row.id,
+            title=row.title,
+            status=row.status,
+            institution_id=row.institution_id,
+            province_code=row.province_code,
+            replicas=[],
+            commitments=[],
+        )
+        nodes[row.id] = node
+        if row.depth > 0 and row.replica_of_id in nodes:
+            nodes[row.replica_of_id].replicas.append(node)
+    return nodes[innovation_id]
