@@ -25,6 +25,14 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _project_dir() -> Path:
+    """Where alembic.ini lives: the checkout, or the working directory of an installed app."""
+    for candidate in (ROOT, Path.cwd()):
+        if (candidate / "alembic.ini").is_file():
+            return candidate
+    raise SystemExit("alembic.ini not found: run from the project directory")
+
+
 def database_url() -> URL:
     settings = get_settings()
     return resolve_database_url(settings.database_url, settings.data_dir)
@@ -50,8 +58,9 @@ def migrate(url: URL) -> None:
 
     from alembic import command
 
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
+    root = _project_dir()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
     config.set_main_option(
         "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
     )

@@ -26,6 +26,7 @@ from app.innovations.router import router as innovations_router
 from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
+from app.replication.router import router as replication_router
 
 logger = structlog.get_logger("app")
 
@@ -41,6 +42,11 @@ TAGS = [
         "name": "institutions",
         "description": "Institutions (instansi) that own and adopt "
         "innovations: ministries, regional governments, OPDs, hospitals, universities.",
+    },
+    {
+        "name": "innovations",
+        "description": "Public-service innovations (inovasi pelayanan publik): the "
+        "registry, awards (KIPP, IGA), lineage of replicas, search and CSV export.",
     },
     {
         "name": "events",
@@ -98,11 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         generate_unique_id_function=_operation_id,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
 
     async def on_replay(request: Request, exc: Exception) -> Response:
@@ -110,7 +115,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(Replay, on_replay)
 
-    for router in (regions_router, institutions_router, innovations_router, events_router):
+    for router in (
+        regions_router,
+        institutions_router,
+        innovations_router,
+        replication_router,
+        events_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(ops_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -7,14 +7,19 @@ from app.models.idempotency_key import IdempotencyKey
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.region import Region
+from app.models.replication import ActionItem, Commitment, ProgressReport, ReplicationProgram
 
 __all__ = [
+    "ActionItem",
     "ApiKey",
     "Award",
     "Base",
+    "Commitment",
     "Event",
     "IdempotencyKey",
     "Innovation",
     "Institution",
+    "ProgressReport",
     "Region",
+    "ReplicationProgram",
 ]

@@ -1,0 +1,491 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from app.core.errors import Problem
+from app.core.schemas import (
+    HttpUrl,
+    Name,
+    PastDate,
+    Record,
+    RegionCode,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+    Text,
+)
+
+
+class ProgramStatus(StrEnum):
+    """Programme status: planned, active (running), closed."""
+
+    planned = "planned"
+    active = "active"
+    closed = "closed"
+
+
+class CommitmentStatus(StrEnum):
+    """Commitment status: committed → in_progress → launched → sustained; stalled; cancelled."""
+
+    committed = "committed"
+    in_progress = "in_progress"
+    stalled = "stalled"
+    launched = "launched"
+    sustained = "sustained"
+    cancelled = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    todo = "todo"
+    doing = "doing"
+    done = "done"
+    blocked = "blocked"
+
+
+_PROGRAM_EXAMPLE: dict[str, Any] = {
+    "name": "Replikasi Inovasi Jawa Tengah 2021",
+    "province_code": "33",
+    "fiscal_year": 2022,
+    "signed_on": "2021-11-02",
+    "coordinator": "Sekretaris Daerah Provinsi Jawa Tengah",
+    "mentor_team": "Tim JIPP Universitas Diponegoro",
+    "description": "Enam inovasi direplikasi oleh 12 kabupaten/kota.",
+    "status": "active",
+}
+
+
+class ProgramCreate(RequestModel):
+    """A replication programme (program replikasi)."""
+
+    name: Name
+    province_code: RegionCode | None = Field(
+        default=None, description="The province running it; null for a national programme."
+    )
+    fiscal_year: int = Field(ge=2000, le=2100)
+    signed_on: PastDate | None = None
+    coordinator: ShortText = Field(default="", description="e.g. the Sekda (regional secretary).")
+    mentor_team: Text = Field(default="", description="Tim pendamping, e.g. a JIPP hub.")
+    description: Text = ""
+    status: ProgramStatus = ProgramStatus.planned
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_PROGRAM_EXAMPLE]})
+
+
+class ProgramUpdate(RequestModel):
+    """Fields to change; only those sent are applied."""
+
+    name: Name | None = None
+    fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
+    signed_on: PastDate | None = None
+    coordinator: ShortText | None = None
+    mentor_team: Text | None = None
+    description: Text | None = None
+    status: ProgramStatus | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "closed"}]})
+
+
+class ProgramRead(Record):
+    id: uuid.UUID
+    name: str
+    province_code: str | None
+    fiscal_year: int
+    signed_on: date | None
+    coordinator: str
+    mentor_team: str
+    description: str
+    status: ProgramStatus
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_PROGRAM_EXAMPLE,
+                    "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "created_at": "2026-01-05T03:00:00Z",
+                    "updated_at": "2026-01-05T03:00:00Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+
+_COMMITMENT_EXAMPLE: dict[str, Any] = {
+    "program_id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "innovation_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "adopter_institution_id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "signed_on": "2021-11-02",
+    "target_launch_on": "2022-06-30",
+    "planned_modifications": "Integrasi dengan data Dukcapil kabupaten.",
+    "budget_idr": 150000000,
+    "mentors": "Dosen Universitas Diponegoro",
+}
+
+
+class CommitmentCreate(RequestModel):
+    """A commitment (komitmen replikasi) of an adopter to replicate an innovation."""
+
+    program_id: uuid.UUID
+    innovation_id: uuid.UUID = Field(description="The source: published, not the adopter's own.")
+    adopter_institution_id: uuid.UUID = Field(
+        description="Inside the programme's province when it has one."
+    )
+    signed_on: PastDate
+    target_launch_on: date | None = None
+    planned_modifications: Text = ""
+    budget_idr: int = Field(default=0, ge=0, le=10**15)
+    mentors: Text = ""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_COMMITMENT_EXAMPLE]})
+
+
+class CommitmentUpdate(RequestModel):
+    """Fields to change; status changes go through `/transitions`."""
+
+    signed_on: PastDate | None = None
+    target_launch_on: date | None = None
+    planned_modifications: Text | None = None
+    budget_idr: int | None = Field(default=None, ge=0, le=10**15)
+    mentors: Text | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"budget_idr": 200000000}]})
+
+
+class TransitionRequest(RequestModel):
+    """Move a commitment to another status."""
+
+    to: CommitmentStatus
+    reason: Text | None = Field(default=None, description="Required for `cancelled`.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "launched", "reason": "Diluncurkan Bupati"}]}
+    )
+
+
+class ActionItemCreate(RequestModel):
+    """An action-plan item (rencana aksi)."""
+
+    title: Name
+    due_on: date | None = None
+    weight: float = Field(default=1, gt=0, le=1000)
+    status: ItemStatus = ItemStatus.todo
+    progress: int = Field(default=0, ge=0, le=100)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"title": "Menyusun Perbup", "due_on": "2022-03-31", "weight": 2}]
+        }
+    )
+
+
+class ActionItemUpdate(RequestModel):
+    title: Name | None = None
+    due_on: date | None = None
+    weight: float | None = Field(default=None, gt=0, le=1000)
+    status: ItemStatus | None = None
+    progress: int | None = Field(default=None, ge=0, le=100)
+    completed_on: PastDate | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "done", "progress": 100}]})
+
+
+class ActionItemRead(Record):
+    id: uuid.UUID
+    commitment_id: uuid.UUID
+    title: str
+    due_on: date | None
+    weight: float
+    status: ItemStatus
+    progress: int
+    completed_on: date | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "title": "Menyusun Perbup",
+                    "due_on": "2022-03-31",
+                    "weight": 2.0,
+                    "status": "doing",
+                    "progress": 50,
+                    "completed_on": None,
+                    "created_at": "2026-01-05T03:00:00Z",
+                    "updated_at": "2026-01-05T03:00:00Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+
+class ItemUpdate(RequestModel):
+    item_id: uuid.UUID
+    progress: int | None = Field(default=None, ge=0, le=100)
+    status: ItemStatus | None = None
+
+
+_REPORT_EXAMPLE: dict[str, Any] = {
+    "as_of": "2022-03-31",
+    "percent_complete": 40,
+    "item_updates": [
+        {"item_id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a", "progress": 100, "status": "done"}
+    ],
+    "narrative": "Perbup telah ditandatangani.",
+    "obstacles": "Anggaran perubahan belum cair.",
+    "evidence_urls": ["https://jdih.example.go.id/perbup-12-2022.pdf"],
+    "reported_by": "Bappeda Kabupaten Blora",
+}
+
+
+class ProgressReportCreate(RequestModel):
+    """A progress report (laporan kemajuan). Append-only once accepted."""
+
+    as_of: PastDate = Field(description="Not in the future, not before the commitment's signing.")
+    percent_complete: int = Field(ge=0, le=100)
+    item_updates: list[ItemUpdate] = Field(default_factory=list, max_length=200)
+    narrative: Text = ""
+    obstacles: Text = ""
+    evidence_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
+    reported_by: ShortText = ""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_REPORT_EXAMPLE]})
+
+
+class BatchReport(ProgressReportCreate):
+    commitment_id: uuid.UUID
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {**_REPORT_EXAMPLE, "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a"}
+            ]
+        }
+    )
+
+
+class BatchRequest(RequestModel):
+    """Up to 500 reports; each is validated and applied on its own."""
+
+    reports: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=500,
+        description="Each item has the shape of `BatchReport`; an invalid one fails alone.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/BatchReport"}},
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reports": [
+                        {**_REPORT_EXAMPLE, "commitment_id": _COMMITMENT_EXAMPLE["program_id"]}
+                    ]
+                }
+            ]
+        }
+    )
+
+
+class ProgressReportRead(ResponseModel):
+    id: uuid.UUID
+    commitment_id: uuid.UUID
+    as_of: date
+    percent_complete: int
+    item_updates: list[dict[str, Any]]
+    narrative: str
+    obstacles: str
+    evidence_urls: list[str]
+    reported_by: str
+    created_at: datetime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_REPORT_EXAMPLE,
+                    "id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "created_at": "2022-04-01T03:00:00Z",
+                }
+            ]
+        }
+    )
+
+
+class BatchItemResult(ResponseModel):
+    """The outcome of one report of a batch, in request order."""
+
+    index: int = Field(description="Position of the report in the request.")
+    status: int = Field(description="201 when stored, else the problem's status.")
+    report: ProgressReportRead | None = None
+    problem: Problem | None = None
+
+
+class BatchResponse(ResponseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 1,
+                    "rejected": 1,
+                    "results": [
+                        {
+                            "index": 0,
+                            "status": 201,
+                            "report": {
+                                **_REPORT_EXAMPLE,
+                                "id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                                "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                                "created_at": "2022-04-01T03:00:00Z",
+                            },
+                        },
+                        {
+                            "index": 1,
+                            "status": 403,
+                            "problem": {
+                                "type": "https://inovasi.go.id/problems/other_province",
+                                "title": "Forbidden",
+                                "status": 403,
+                                "detail": "This key is limited to province 33.",
+                                "instance": "/api/v1/progress-reports/batch",
+                                "code": "other_province",
+                            },
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class Ref(ResponseModel):
+    id: uuid.UUID
+    name: str
+
+
+class CommitmentRead(Record):
+    """A commitment with its current progress and health flags."""
+
+    id: uuid.UUID
+    program_id: uuid.UUID
+    innovation_id: uuid.UUID
+    innovation_title: str
+    adopter_institution_id: uuid.UUID
+    adopter_name: str
+    adopter_region_code: str | None
+    adopter_province_code: str | None
+    origin_province_code: str | None
+    signed_on: date
+    target_launch_on: date | None
+    planned_modifications: str
+    budget_idr: int
+    mentors: str
+    status: CommitmentStatus
+    status_reason: str | None
+    progress: float = Field(
+        description="Weighted mean of the action items' progress; with no items, the latest "
+        "reported percentage."
+    )
+    last_report_at: datetime | None
+    overdue: bool = Field(description="Target launch date passed and not launched.")
+    stale: bool = Field(description="No progress report in 90 days.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_COMMITMENT_EXAMPLE,
+                    "id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "innovation_title": "Gerakan Kembali Bersekolah",
+                    "adopter_name": "Pemerintah Kabupaten Blora",
+                    "adopter_region_code": "33.16",
+                    "adopter_province_code": "33",
+                    "origin_province_code": "33",
+                    "status": "in_progress",
+                    "status_reason": None,
+                    "progress": 40.0,
+                    "last_report_at": "2022-04-01T03:00:00Z",
+                    "overdue": False,
+                    "stale": False,
+                    "created_at": "2026-01-05T03:00:00Z",
+                    "updated_at": "2026-01-05T03:00:00Z",
+                    "version": 3,
+                }
+            ]
+        }
+    )
+
+
+class CommitmentDetail(CommitmentRead):
+    """A commitment with its action plan and latest report."""
+
+    action_items: list[ActionItemRead]
+    latest_report: ProgressReportRead | None
+
+
+class MatrixCell(ResponseModel):
+    innovation_id: uuid.UUID
+    adopter_institution_id: uuid.UUID
+    commitment_id: uuid.UUID
+    status: CommitmentStatus
+    progress: float
+
+
+class MatrixAdopter(Ref):
+    region_code: str | None
+
+
+class ProgramMatrix(ResponseModel):
+    """Innovation × adopter grid of a programme, for dashboards."""
+
+    program: ProgramRead
+    innovations: list[Ref]
+    adopters: list[MatrixAdopter]
+    cells: list[MatrixCell]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "program": {
+                        **_PROGRAM_EXAMPLE,
+                        "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                        "created_at": "2026-01-05T03:00:00Z",
+                        "updated_at": "2026-01-05T03:00:00Z",
+                        "version": 1,
+                    },
+                    "innovations": [
+                        {"id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a", "name": "PIKOBAR"}
+                    ],
+                    "adopters": [
+                        {
+                            "id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                            "name": "Pemerintah Kabupaten Blora",
+                            "region_code": "33.16",
+                        }
+                    ],
+                    "cells": [
+                        {
+                            "innovation_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                            "adopter_institution_id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                            "commitment_id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                            "status": "in_progress",
+                            "progress": 40.0,
+                        }
+                    ],
+                }
+            ]
+        }
+    )

@@ -1,0 +1,711 @@
+"""Replication (replikasi inovasi): programmes, commitments, action plans, progress reports."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.concurrency import ensure_version
+from app.core.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    Problem,
+    ProblemError,
+    Unprocessable,
+    field_error,
+    validation_errors,
+)
+from app.core.events import event_values, record_event, record_events
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.repository import changed_fields
+from app.core.schemas import Page, today
+from app.core.security import Principal
+from app.innovations import repository as innovations
+from app.institutions import repository as institutions
+from app.models.replication import ActionItem, Commitment
+from app.replication import repository
+from app.replication.repository import CommitmentFilters
+from app.replication.schemas import (
+    ActionItemCreate,
+    ActionItemRead,
+    ActionItemUpdate,
+    BatchItemResult,
+    BatchReport,
+    BatchResponse,
+    CommitmentCreate,
+    CommitmentDetail,
+    CommitmentRead,
+    CommitmentStatus,
+    CommitmentUpdate,
+    MatrixAdopter,
+    MatrixCell,
+    ProgramCreate,
+    ProgramMatrix,
+    ProgramRead,
+    ProgramUpdate,
+    ProgressReportCreate,
+    ProgressReportRead,
+    Ref,
+    TransitionRequest,
+)
+
+C = CommitmentStatus
+TRANSITIONS: dict[CommitmentStatus, frozenset[CommitmentStatus]] = {
+    C.committed: frozenset({C.in_progress, C.stalled, C.cancelled}),
+    C.in_progress: frozenset({C.launched, C.stalled, C.cancelled}),
+    C.stalled: frozenset({C.committed, C.in_progress, C.cancelled}),
+    C.launched: frozenset({C.sustained, C.cancelled}),
+    C.sustained: frozenset(),
+    C.cancelled: frozenset(),
+}
+PROGRAM_SORT = "-fiscal_year"
+
+# --- Programmes -------------------------------------------------------------------------
+
+
+async def _program(session: AsyncSession, program_id: uuid.UUID) -> Any:
+    program = await repository.get_program(session, program_id)
+    if program is None:
+        raise NotFound(f"Replication programme {program_id} does not exist.")
+    return program
+
+
+async def create_program(
+    session: AsyncSession, principal: Principal, data: ProgramCreate
+) -> ProgramRead:
+    """A programme of a province (its coordinator or an admin) or national (admins only)."""
+    principal.ensure_province(data.province_code, "programme")
+    if data.province_code is not None:
+        region = await _region_level(session, data.province_code)
+        if region != "province":
+            raise field_error("/body/province_code", "Must be a province code (2 digits).")
+    values = data.model_dump(mode="json")
+    values["signed_on"] = data.signed_on
+    values["id"] = uuid.uuid4()
+    program = await repository.insert_program(session, values)
+    await record_event(
+        session,
+        principal,
+        "program.created",
+        "replication_program",
+        program.id,
+        values,
+        program.province_code,
+    )
+    return ProgramRead.model_validate(program)
+
+
+async def _region_level(session: AsyncSession, code: str) -> str | None:
+    from app.regions import repository as regions
+
+    region = await regions.get_region(session, code)
+    return region.level if region else None
+
+
+async def get_program(session: AsyncSession, program_id: uuid.UUID) -> ProgramRead:
+    return ProgramRead.model_validate(await _program(session, program_id))
+
+
+async def update_program(
+    session: AsyncSession,
+    principal: Principal,
+    program_id: uuid.UUID,
+    version: int,
+    data: ProgramUpdate,
+) -> ProgramRead:
+    program = await _program(session, program_id)
+    principal.ensure_province(program.province_code, "programme")
+    sent = data.model_dump(exclude_unset=True, mode="json")
+    for name in ("name", "fiscal_year", "status", "coordinator", "mentor_team", "description"):
+        if name in sent and sent[name] is None:
+            raise field_error(f"/body/{name}", "May not be null.")
+    if "signed_on" in sent:
+        sent["signed_on"] = data.signed_on
+    ensure_version(program.version, version)
+    changes = changed_fields(program, sent)
+    if changes:
+        program = await repository.update_program(session, program, version, changes)
+        await record_event(
+            session,
+            principal,
+            "program.updated",
+            "replication_program",
+            program.id,
+            changes,
+            program.province_code,
+        )
+    return ProgramRead.model_validate(program)
+
+
+async def list_programs(
+    session: AsyncSession,
+    *,
+    province: str | None,
+    fiscal_year: int | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+    include_total: bool,
+) -> Page[ProgramRead]:
+    where = repository.program_filters(province, fiscal_year, status)
+    after = decode_cursor(cursor, PROGRAM_SORT, 2) if cursor else None
+    rows = await repository.list_programs(session, where, after, limit + 1)
+    items = [ProgramRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = (
+        encode_cursor(PROGRAM_SORT, [items[-1].fiscal_year, items[-1].id])
+        if len(rows) > limit
+        else None
+    )
+    total = await repository.count_programs(session, where) if include_total else None
+    return Page[ProgramRead](items=items, next_cursor=next_cursor, total=total)
+
+
+async def program_matrix(session: AsyncSession, program_id: uuid.UUID) -> ProgramMatrix:
+    """Innovation × adopter with status and progress: two statements."""
+    program = await _program(session, program_id)
+    rows = await repository.matrix_rows(session, program_id)
+    innovations_seen: dict[uuid.UUID, Ref] = {}
+    adopters_seen: dict[uuid.UUID, MatrixAdopter] = {}
+    cells = []
+    for r in rows:
+        innovations_seen.setdefault(
+            r.innovation_id, Ref(id=r.innovation_id, name=r.innovation_title)
+        )
+        adopters_seen.setdefault(
+            r.adopter_institution_id,
+            MatrixAdopter(
+                id=r.adopter_institution_id, name=r.adopter_name, region_code=r.adopter_region_code
+            ),
+        )
+        cells.append(
+            MatrixCell(
+                innovation_id=r.innovation_id,
+                adopter_institution_id=r.adopter_institution_id,
+                commitment_id=r.id,
+                status=r.status,
+                progress=float(r.progress),
+            )
+        )
+    return ProgramMatrix(
+        program=ProgramRead.model_validate(program),
+        innovations=list(innovations_seen.values()),
+        adopters=sorted(adopters_seen.values(), key=lambda a: (a.name, str(a.id))),
+        cells=cells,
+    )
+
+
+# --- Commitments ------------------------------------------------------------------------
+
+
+def to_commitment(row: Any) -> CommitmentRead:
+    c: Commitment = row.Commitment
+    return CommitmentRead(
+        id=c.id,
+        program_id=c.program_id,
+        innovation_id=c.innovation_id,
+        innovation_title=row.innovation_title,
+        adopter_institution_id=c.adopter_institution_id,
+        adopter_name=row.adopter_name,
+        adopter_region_code=c.adopter_region_code,
+        adopter_province_code=c.adopter_province_code,
+        origin_province_code=c.origin_province_code,
+        signed_on=c.signed_on,
+        target_launch_on=c.target_launch_on,
+        planned_modifications=c.planned_modifications,
+        budget_idr=c.budget_idr,
+        mentors=c.mentors,
+        status=C(c.status),
+        status_reason=c.status_reason,
+        progress=float(c.progress),
+        last_report_at=c.last_report_at,
+        overdue=bool(row.overdue),
+        stale=bool(row.stale),
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        version=c.version,
+    )
+
+
+async def _commitment(session: AsyncSession, commitment_id: uuid.UUID) -> Commitment:
+    commitment = await repository.lock_commitment(session, commitment_id)
+    if commitment is None:
+        raise NotFound(f"Commitment {commitment_id} does not exist.")
+    return commitment
+
+
+async def create_commitment(
+    session: AsyncSession, principal: Principal, data: CommitmentCreate
+) -> CommitmentRead:
+    """Every rule of a commitment: published source, not the adopter's own, adopter inside
+    the programme's province, unique per (programme, innovation, adopter)."""
+    program = await repository.get_program(session, data.program_id)
+    if program is None:
+        raise field_error("/body/program_id", f"Programme {data.program_id} does not exist.")
+    innovation = await innovations.get(session, data.innovation_id)
+    if innovation is None:
+        raise field_error("/body/innovation_id", f"Innovation {data.innovation_id} does not exist.")
+    adopter = await institutions.get(session, data.adopter_institution_id)
+    if adopter is None:
+        raise field_error(
+            "/body/adopter_institution_id",
+            f"Institution {data.adopter_institution_id} does not exist.",
+        )
+    principal.ensure_province(adopter.province_code, "adopter")
+    principal.ensure_province(program.province_code or adopter.province_code, "programme")
+    if program.status == "closed":
+        raise Conflict("The programme is closed.", code="program_closed")
+    if innovation.status != "published":
+        raise field_error("/body/innovation_id", "Only published innovations can be replicated.")
+    if adopter.id == innovation.institution_id or (
+        adopter.region_code is not None and adopter.region_code == innovation.region_code
+    ):
+        raise field_error(
+            "/body/adopter_institution_id",
+            "An adopter replicates innovations of other regions, not its own.",
+        )
+    if program.province_code is not None and adopter.province_code != program.province_code:
+        raise field_error(
+            "/body/adopter_institution_id",
+            f"The adopter must be inside the programme's province {program.province_code}.",
+        )
+    if data.target_launch_on is not None and data.target_launch_on < data.signed_on:
+        raise field_error("/body/target_launch_on", "The target launch is before the signing.")
+    values = data.model_dump(mode="json")
+    values.update(
+        id=uuid.uuid4(),
+        program_id=data.program_id,
+        innovation_id=data.innovation_id,
+        adopter_institution_id=data.adopter_institution_id,
+        signed_on=data.signed_on,
+        target_launch_on=data.target_launch_on,
+        adopter_region_code=adopter.region_code,
+        adopter_province_code=adopter.province_code,
+        origin_province_code=innovation.province_code,
+    )
+    commitment = await repository.insert_commitment(session, values)
+    await repository.add_replications(session, innovation.id, 1)
+    await record_event(
+        session,
+        principal,
+        "commitment.created",
+        "commitment",
+        commitment.id,
+        values,
+        adopter.province_code,
+    )
+    return await get_commitment_read(session, commitment.id)
+
+
+async def get_commitment_read(session: AsyncSession, commitment_id: uuid.UUID) -> CommitmentRead:
+    row = await repository.get_commitment_row(session, commitment_id)
+    if row is None:
+        raise NotFound(f"Commitment {commitment_id} does not exist.")
+    return to_commitment(row)
+
+
+async def get_commitment(session: AsyncSession, commitment_id: uuid.UUID) -> CommitmentDetail:
+    """A commitment with its action plan and latest report."""
+    read = await get_commitment_read(session, commitment_id)
+    items = await repository.items_of(session, commitment_id)
+    latest = await repository.latest_report(session, commitment_id)
+    return CommitmentDetail(
+        **read.model_dump(),
+        action_items=[ActionItemRead.model_validate(i) for i in items],
+        latest_report=ProgressReportRead.model_validate(latest) if latest else None,
+    )
+
+
+async def update_commitment(
+    session: AsyncSession,
+    principal: Principal,
+    commitment_id: uuid.UUID,
+    version: int,
+    data: CommitmentUpdate,
+) -> CommitmentRead:
+    commitment = await _commitment(session, commitment_id)
+    principal.ensure_province(commitment.adopter_province_code, "commitment")
+    sent = data.model_dump(exclude_unset=True)
+    for name in ("signed_on", "planned_modifications", "budget_idr", "mentors"):
+        if name in sent and sent[name] is None:
+            raise field_error(f"/body/{name}", "May not be null.")
+    signed = sent.get("signed_on", commitment.signed_on)
+    target = sent.get("target_launch_on", commitment.target_launch_on)
+    if target is not None and target < signed:
+        raise field_error("/body/target_launch_on", "The target launch is before the signing.")
+    ensure_version(commitment.version, version)
+    changes = changed_fields(commitment, sent)
+    if changes:
+        await repository.update_commitment(session, commitment, version, changes)
+        await record_event(
+            session,
+            principal,
+            "commitment.updated",
+            "commitment",
+            commitment_id,
+            changes,
+            commitment.adopter_province_code,
+        )
+    return await get_commitment_read(session, commitment_id)
+
+
+async def transition(
+    session: AsyncSession,
+    principal: Principal | None,
+    commitment_id: uuid.UUID,
+    data: TransitionRequest,
+    version: int | None,
+) -> CommitmentRead:
+    """Move a commitment along its status machine; anything else is 409 naming the allowed."""
+    commitment = await _commitment(session, commitment_id)
+    if principal is not None:
+        principal.ensure_province(commitment.adopter_province_code, "commitment")
+    if version is not None:
+        ensure_version(commitment.version, version)
+    await apply_transition(session, principal, commitment, data.to, data.reason)
+    return await get_commitment_read(session, commitment_id)
+
+
+async def apply_transition(
+    session: AsyncSession,
+    principal: Principal | None,
+    commitment: Commitment,
+    to: CommitmentStatus,
+    reason: str | None,
+) -> None:
+    """The one place a commitment changes status (also used by sustainability verdicts)."""
+    current = C(commitment.status)
+    allowed = TRANSITIONS[current]
+    if to not in allowed:
+        raise Conflict(
+            f"A commitment cannot go from {current.value} to {to.value}.",
+            code="illegal_transition",
+            allowed=sorted(a.value for a in allowed),
+        )
+    if to == C.cancelled and not (reason and reason.strip()):
+        raise field_error("/body/reason", "Cancelling a commitment needs a reason.")
+    await repository.update_commitment(
+        session, commitment, commitment.version, {"status": to.value, "status_reason": reason}
+    )
+    if to == C.cancelled:
+        await repository.add_replications(session, commitment.innovation_id, -1)
+    await record_event(
+        session,
+        principal,
+        "commitment.transitioned",
+        "commitment",
+        commitment.id,
+        {"from": current.value, "to": to.value, "reason": reason},
+        commitment.adopter_province_code,
+    )
+
+
+async def list_commitments(
+    session: AsyncSession,
+    filters: CommitmentFilters,
+    *,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    include_total: bool,
+) -> Page[CommitmentRead]:
+    keys = repository.COMMITMENT_SORTS[sort]
+    where = repository.commitment_filters(filters)
+    after = decode_cursor(cursor, sort, len(keys)) if cursor else None
+    rows = await repository.list_commitments(session, where, keys, after, limit + 1)
+    items = [to_commitment(r) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1].Commitment
+        first_key = last.signed_on if sort == "-signed_on" else last.updated_at
+        next_cursor = encode_cursor(sort, [first_key, last.id])
+    total = await repository.count_commitments(session, where) if include_total else None
+    return Page[CommitmentRead](items=items, next_cursor=next_cursor, total=total)
+
+
+# --- Action items -----------------------------------------------------------------------
+
+
+async def add_item(
+    session: AsyncSession, principal: Principal, commitment_id: uuid.UUID, data: ActionItemCreate
+) -> ActionItemRead:
+    commitment = await _commitment(session, commitment_id)
+    principal.ensure_province(commitment.adopter_province_code, "commitment")
+    values = data.model_dump(mode="json")
+    values.update(id=uuid.uuid4(), commitment_id=commitment_id, due_on=data.due_on)
+    if data.status.value == "done":
+        values["completed_on"] = today()
+    item = await repository.insert_item(session, values)
+    await repository.recompute_progress(session, [commitment_id])
+    await record_event(
+        session,
+        principal,
+        "action_item.created",
+        "action_item",
+        item.id,
+        values,
+        commitment.adopter_province_code,
+    )
+    return ActionItemRead.model_validate(item)
+
+
+async def list_items(session: AsyncSession, commitment_id: uuid.UUID) -> list[ActionItemRead]:
+    await get_commitment_read(session, commitment_id)
+    return [
+        ActionItemRead.model_validate(i) for i in await repository.items_of(session, commitment_id)
+    ]
+
+
+async def update_item(
+    session: AsyncSession,
+    principal: Principal,
+    commitment_id: uuid.UUID,
+    item_id: uuid.UUID,
+    version: int,
+    data: ActionItemUpdate,
+) -> ActionItemRead:
+    commitment = await _commitment(session, commitment_id)
+    principal.ensure_province(commitment.adopter_province_code, "commitment")
+    item: ActionItem | None = await repository.get_item(session, item_id)
+    if item is None or item.commitment_id != commitment_id:
+        raise NotFound(f"Action item {item_id} does not exist in this commitment.")
+    sent = data.model_dump(exclude_unset=True, mode="json")
+    for name in ("title", "weight", "status", "progress"):
+        if name in sent and sent[name] is None:
+            raise field_error(f"/body/{name}", "May not be null.")
+    for name in ("due_on", "completed_on"):
+        if name in sent:
+            sent[name] = getattr(data, name)
+    if sent.get("status") == "done" and item.completed_on is None and "completed_on" not in sent:
+        sent["completed_on"] = today()
+    ensure_version(item.version, version)
+    changes = changed_fields(item, sent)
+    if changes:
+        item = await repository.update_item(session, item, version, changes)
+        await repository.recompute_progress(session, [commitment_id])
+        await record_event(
+            session,
+            principal,
+            "action_item.updated",
+            "action_item",
+            item_id,
+            changes,
+            commitment.adopter_province_code,
+        )
+    return ActionItemRead.model_validate(item)
+
+
+# --- Progress reports -------------------------------------------------------------------
+
+_report_adapter: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
+
+
+def _problem(exc: ProblemError, instance: str, pointer_prefix: str = "") -> Problem:
+    errors = exc.errors
+    if errors and pointer_prefix:
+        errors = [
+            FieldError(pointer=pointer_prefix + e.pointer.removeprefix("/body"), detail=e.detail)
+            for e in errors
+        ]
+    return Problem(
+        type="https://inovasi.go.id/problems/" + exc.code,
+        title=exc.title,
+        status=exc.status,
+        detail=exc.detail,
+        instance=instance,
+        code=exc.code,
+        errors=errors,
+        allowed=exc.allowed,
+    )
+
+
+async def ingest_reports(
+    session: AsyncSession,
+    principal: Principal,
+    raw_reports: Sequence[dict[str, Any]],
+    instance: str,
+) -> BatchResponse:
+    """Validate each report on its own, then store the valid ones set-based.
+
+    One statement locks and reads the commitments, one inserts every report, one applies the
+    item updates, one updates the commitments, one writes the events.
+    """
+    results: list[BatchItemResult | None] = [None] * len(raw_reports)
+    parsed: list[tuple[int, BatchReport]] = []
+    for index, raw in enumerate(raw_reports):
+        try:
+            parsed.append((index, _report_adapter.validate_python(raw)))
+        except ValidationError as exc:
+            error = Unprocessable(
+                "The report is not valid: see `errors`.", errors=validation_errors(exc.errors())
+            )
+            results[index] = BatchItemResult(
+                index=index,
+                status=422,
+                problem=_problem(error, instance, f"/body/reports/{index}"),
+            )
+    states = await repository.lock_for_reports(
+        session, sorted({r.commitment_id for _, r in parsed})
+    )
+    accepted: list[tuple[int, BatchReport]] = []
+    for index, report in parsed:
+        try:
+            _check_report(principal, states.get(report.commitment_id), report)
+        except ProblemError as exc:
+            results[index] = BatchItemResult(
+                index=index,
+                status=exc.status,
+                problem=_problem(exc, instance, f"/body/reports/{index}"),
+            )
+            continue
+        accepted.append((index, report))
+    if accepted:
+        await _store(session, principal, accepted, states, results)
+    final = [r for r in results if r is not None]
+    ok = sum(1 for r in final if r.status == 201)
+    return BatchResponse(accepted=ok, rejected=len(final) - ok, results=final)
+
+
+def _check_report(principal: Principal, state: Any, report: BatchReport) -> None:
+    if state is None:
+        raise NotFound(f"Commitment {report.commitment_id} does not exist.")
+    principal.ensure_province(state.province_code, "commitment")
+    if state.status == C.cancelled.value:
+        raise Conflict(
+            "The commitment is cancelled; it takes no more reports.", code="commitment_cancelled"
+        )
+    if report.as_of < state.signed_on:
+        raise field_error(
+            "/body/as_of", f"as_of is before the commitment was signed ({state.signed_on})."
+        )
+    for n, update in enumerate(report.item_updates):
+        if update.item_id not in state.item_ids:
+            raise field_error(
+                f"/body/item_updates/{n}/item_id",
+                "This item is not in the commitment's action plan.",
+            )
+
+
+async def _store(
+    session: AsyncSession,
+    principal: Principal,
+    accepted: list[tuple[int, BatchReport]],
+    states: dict[uuid.UUID, Any],
+    results: list[BatchItemResult | None],
+) -> None:
+    rows: list[dict[str, Any]] = []
+    item_updates: dict[uuid.UUID, dict[str, Any]] = {}
+    latest: dict[uuid.UUID, tuple[Any, int]] = {}
+    for _, report in accepted:
+        updates = [u.model_dump(mode="json") for u in report.item_updates]
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "commitment_id": report.commitment_id,
+                "as_of": report.as_of,
+                "percent_complete": report.percent_complete,
+                "item_updates": updates,
+                "narrative": report.narrative,
+                "obstacles": report.obstacles,
+                "evidence_urls": [str(u) for u in report.evidence_urls],
+                "reported_by": report.reported_by,
+            }
+        )
+        for u in report.item_updates:  # later reports of the batch win
+            item_updates[u.item_id] = {
+                "item_id": u.item_id,
+                "progress": u.progress,
+                "status": u.status.value if u.status else None,
+                "as_of": report.as_of,
+            }
+        best = latest.get(report.commitment_id)
+        if best is None or report.as_of >= best[0]:
+            latest[report.commitment_id] = (report.as_of, report.percent_complete)
+    created = await repository.insert_reports(session, rows, principal.id)
+    await repository.apply_item_updates(session, list(item_updates.values()))
+    await repository.apply_reports_to_commitments(
+        session, [(cid, as_of, pct) for cid, (as_of, pct) in latest.items()]
+    )
+    events = []
+    for (index, _), row in zip(accepted, rows, strict=True):
+        state = states[row["commitment_id"]]
+        results[index] = BatchItemResult(
+            index=index,
+            status=201,
+            report=ProgressReportRead(**row, created_at=created[row["id"]]),
+        )
+        events.append(
+            event_values(
+                principal,
+                "progress_report.created",
+                "progress_report",
+                row["id"],
+                {
+                    "commitment_id": row["commitment_id"],
+                    "as_of": row["as_of"],
+                    "percent_complete": row["percent_complete"],
+                },
+                state.province_code,
+            )
+        )
+    for cid in latest:
+        if states[cid].status == C.committed.value:
+            events.append(
+                event_values(
+                    principal,
+                    "commitment.transitioned",
+                    "commitment",
+                    cid,
+                    {"from": "committed", "to": "in_progress", "reason": "first progress report"},
+                    states[cid].province_code,
+                )
+            )
+    await record_events(session, events)
+
+
+async def post_report(
+    session: AsyncSession,
+    principal: Principal,
+    commitment_id: uuid.UUID,
+    data: ProgressReportCreate,
+    instance: str,
+) -> ProgressReportRead:
+    """One report: the batch path with one entry; its problem, if any, is raised."""
+    raw = {**data.model_dump(mode="json"), "commitment_id": str(commitment_id)}
+    outcome = await ingest_reports(session, principal, [raw], instance)
+    result = outcome.results[0]
+    if result.report is None:
+        assert result.problem is not None  # noqa: S101 - a result has one or the other
+        problem = result.problem
+        error = ProblemError(
+            problem.detail, code=problem.code, errors=problem.errors, allowed=problem.allowed
+        )
+        error.status, error.title = problem.status, problem.title
+        if problem.errors:
+            error.errors = [
+                FieldError(
+                    pointer="/body" + e.pointer.removeprefix("/body/reports/0"), detail=e.detail
+                )
+                for e in problem.errors
+            ]
+        raise error
+    return result.report
+
+
+async def list_reports(
+    session: AsyncSession, commitment_id: uuid.UUID, cursor: str | None, limit: int
+) -> Page[ProgressReportRead]:
+    await get_commitment_read(session, commitment_id)
+    after = decode_cursor(cursor, "-created_at", 2) if cursor else None
+    rows = await repository.list_reports(session, commitment_id, after, limit + 1)
+    items = [ProgressReportRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = (
+        encode_cursor("-created_at", [items[-1].created_at, items[-1].id])
+        if len(rows) > limit
+        else None
+    )
+    return Page[ProgressReportRead](items=items, next_cursor=next_cursor)
