@@ -48,11 +48,11 @@ migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
 openapi: install ## Regenerate the committed openapi.json
 	$(BIN)/python -m app.openapi > openapi.json
 
-bench: install ## Quick benchmarks (a few minutes)
-	$(BIN)/python -m bench.run --quick
+bench: install ## Batch-ingestion benchmark (about a minute)
+	$(BIN)/python -m bench.ingest
 
-bench-full: install ## Full benchmarks, 10k to 1M rows
-	$(BIN)/python -m bench.run --full
+bench-full: install ## Longer batch-ingestion run
+	$(BIN)/python -m bench.ingest --batches 200 --commitments 3000
 
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,9 @@ The claim row is inserted in the request's own transaction and the response is w
 just before that transaction commits. So the key is stored exactly when the POST's changes are:
 - a duplicate that arrives while the first is running waits on the row lock, then replays;
   if it has waited `lock_timeout`, it gets 409 (still in flight);
-- if the first attempt fails and rolls back, the key is free and a retry runs afresh;
+- if the first attempt fails and rolls back, the key is free and a retry runs afresh; so is
+  a committed claim without a stored response (a route that returned an error response
+  instead of raising it), which would otherwise have nothing to replay;
 - the same key with another method, path or body is a 422.
 """
 
@@ -38,6 +40,7 @@ _CLAIM = text(
         SET fingerprint = EXCLUDED.fingerprint, created_at = now(),
             response_status = NULL, response_headers = NULL, response_body = NULL
         WHERE idempotency_keys.created_at < now() - make_interval(hours => :ttl_hours)
+           OR idempotency_keys.response_status IS NULL
     RETURNING 1
     """
 )

@@ -1,6 +1,10 @@
-"""The outermost middleware: request id, access log, metrics, and the last-resort 500.
+"""The outermost middleware: request id, body size limit, access log, metrics, last-resort 500.
 
 Pure ASGI (not BaseHTTPMiddleware) so that it adds no task or copy per request.
+
+The body limit lives here rather than in `FastAPI(max_body_size=…)`: Starlette's limiter
+replaces any response to a request whose declared Content-Length is too large with a
+plain-text 413, so clients would not get a problem document.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import uuid
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,9 +36,42 @@ LATENCY = Histogram(
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def _content_length(scope: Scope) -> int | None:
+    raw = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def limit_body(scope: Scope, receive: Receive, default_limit: int) -> Receive:
+    """`receive` that raises 413 once the body exceeds the limit (handled as a problem).
+
+    The limit is read when the body is first read, after routing, so that a route may declare
+    a larger one (AppRoute keeps a route's `max_body_size=` as `max_body_bytes`).
+    """
+    declared = _content_length(scope)
+    received = 0
+
+    async def receive_with_limit() -> Message:
+        nonlocal received
+        limit = getattr(scope.get("route"), "max_body_bytes", None) or default_limit
+        if declared is not None and declared > limit:
+            raise HTTPException(413)
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413)
+        return message
+
+    return receive_with_limit
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +86,7 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         response_started = False
+        receive = limit_body(scope, receive, self.max_body_bytes)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, response_started

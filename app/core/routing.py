@@ -3,6 +3,8 @@
 - Every POST gets the `Idempotency-Key` dependency (routes may declare a stricter one).
 - A successful idempotent POST stores its response in the request's transaction, which the
   session dependency commits before the response is sent.
+- A route's `max_body_size=` is enforced by RequestContextMiddleware (as `max_body_bytes`),
+  not by Starlette's limiter, which would answer with a plain-text 413, not a problem.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ class AppRoute(APIRoute):
             if not any(isinstance(d.dependency, Idempotency) for d in deps):
                 deps.append(Depends(Idempotency()))
             kwargs["dependencies"] = deps
+        max_body_bytes: int | None = kwargs.pop("max_body_size", None)
         super().__init__(path, endpoint, **kwargs)
+        self.max_body_bytes = max_body_bytes
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -82,15 +82,21 @@ _bearer = HTTPBearer(
 )
 
 # One statement authenticates and, at most once a minute per key, records its last use.
+# The touch skips a row another transaction has locked: a write that recorded the key's use
+# holds that lock until it commits, and the key's other requests must not queue behind it
+# (nor wait `lock_timeout` and fail); the running transaction records the use anyway.
 _AUTHENTICATE = text(
     """
     WITH k AS (
         SELECT id, name, role, province_code, last_used_at
         FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL
+    ), due AS (
+        SELECT api_keys.id FROM api_keys JOIN k ON api_keys.id = k.id
+        WHERE api_keys.last_used_at IS NULL
+           OR api_keys.last_used_at < now() - interval '60 seconds'
+        FOR NO KEY UPDATE OF api_keys SKIP LOCKED
     ), touch AS (
-        UPDATE api_keys SET last_used_at = now()
-        FROM k WHERE api_keys.id = k.id
-          AND (k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds')
+        UPDATE api_keys SET last_used_at = now() FROM due WHERE api_keys.id = due.id
     )
     SELECT id, name, role, province_code FROM k
     """

@@ -29,10 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, order_by
 from app.core.repository import update_versioned
-from app.models.innovation import Award, Innovation
+from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 
-LAUNCHED_KEY = func.coalesce(Innovation.launched_on, cast(literal("0001-01-01"), Date))
+# Written as in the index expressions (a constant, not a bound parameter cast to date, which
+# PostgreSQL cannot fold and so would never match the indexes).
+LAUNCHED_KEY = func.coalesce(Innovation.launched_on, literal_column(f"'{UNDATED}'::date", Date))
 
 SORTS: dict[str, tuple[SortKey, ...]] = {
     "-launched_on": (SortKey(LAUNCHED_KEY, descending=True), SortKey(Innovation.id, True)),

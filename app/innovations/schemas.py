@@ -103,6 +103,8 @@ class Tier(StrEnum):
 KIPP_TIERS = frozenset({Tier.top_99, Tier.top_45, Tier.top_5, Tier.outstanding})
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w][\w\- ]*$")]
+# After 1900-01-01, the stand-in the `-launched_on` sort uses for innovations with no date.
+LaunchDate = Annotated[PastDate, Field(gt=date(1900, 1, 1))]
 
 _EXAMPLE: dict[str, Any] = {
     "title": "Bandung Anti Kantong Plastik",
@@ -130,7 +132,9 @@ class _InnovationFields(RequestModel):
     approach: Text = ""
     outcomes: Text = ""
     digital: bool = False
-    launched_on: PastDate | None = Field(default=None, description="Not in the future.")
+    launched_on: LaunchDate | None = Field(
+        default=None, description="Not in the future; after 1900-01-01."
+    )
     replica_of_id: uuid.UUID | None = Field(
         default=None, description="Lineage: the innovation this one replicates."
     )
@@ -167,7 +171,7 @@ class InnovationUpdate(RequestModel):
     digital: bool | None = None
     initiator: Initiator | None = None
     stage: Stage | None = None
-    launched_on: PastDate | None = None
+    launched_on: LaunchDate | None = None
     institution_id: uuid.UUID | None = None
     replica_of_id: uuid.UUID | None = None
     status: InnovationStatus | None = Field(

@@ -54,8 +54,11 @@ SEARCH_VECTOR = (
 
 
 # Innovations with no launch date sort last under `-launched_on`: the sort key is never NULL,
-# so one row comparison (and one index range scan) serves every page.
-LAUNCHED_SORT = "coalesce(launched_on, '0001-01-01'::date)"
+# so one row comparison (and one index range scan) serves every page. The stand-in date lies
+# below every real launch date (see the `launched_on` check). Not 0001-01-01: asyncpg maps
+# date.min to -infinity, so a cursor holding it would skip every undated innovation.
+UNDATED = "1900-01-01"
+LAUNCHED_SORT = f"coalesce(launched_on, '{UNDATED}'::date)"
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -110,7 +113,7 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
         CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
         CheckConstraint(f"scale IN {_in(SCALES)}", name="scale"),
         CheckConstraint("replica_of_id IS NULL OR replica_of_id <> id", name="not_own_replica"),
-        CheckConstraint("launched_on > '1900-01-01'", name="launched_on"),
+        CheckConstraint(f"launched_on > '{UNDATED}'", name="launched_on"),
         # Sorts, each with the id as tie-breaker, led by status (anonymous lists are
         # always status = 'published').
         Index(

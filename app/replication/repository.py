@@ -446,3 +446,46 @@ async def list_reports(
 async def latest_report(session: AsyncSession, commitment_id: uuid.UUID) -> ProgressReport | None:
     rows = await list_reports(session, commitment_id, None, 1)
     return rows[0] if rows else None
+
+
+_REPORT_EVENTS = text(
+    """
+    INSERT INTO events (actor_id, actor_role, action, entity, entity_id, province_code, changes)
+    SELECT CAST(:actor_id AS uuid), :actor_role, 'progress_report.created', 'progress_report',
+           e.id::text, e.province_code,
+           jsonb_build_object('commitment_id', e.commitment_id, 'as_of', e.as_of,
+                              'percent_complete', e.percent)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:commitment_ids AS uuid[]), CAST(:as_of AS date[]),
+                CAST(:percent AS int[]), CAST(:provinces AS text[]))
+         AS e(id, commitment_id, as_of, percent, province_code)
+    UNION ALL
+    SELECT CAST(:actor_id AS uuid), :actor_role, 'commitment.transitioned', 'commitment',
+           s.id::text, s.province_code,
+           '{"from": "committed", "to": "in_progress", "reason": "first progress report"}'::jsonb
+    FROM unnest(CAST(:started AS uuid[]), CAST(:started_provinces AS text[]))
+         AS s(id, province_code)
+    """
+)
+
+
+async def insert_report_events(
+    session: AsyncSession,
+    principal: Any,
+    reports: Sequence[tuple[uuid.UUID, uuid.UUID, date, int, str | None]],
+    started: Sequence[tuple[uuid.UUID, str | None]],
+) -> None:
+    """One event per report, and one per commitment the batch moved to in_progress."""
+    await session.execute(
+        _REPORT_EVENTS,
+        {
+            "actor_id": principal.id,
+            "actor_role": principal.role.value,
+            "ids": [r[0] for r in reports],
+            "commitment_ids": [r[1] for r in reports],
+            "as_of": [r[2] for r in reports],
+            "percent": [r[3] for r in reports],
+            "provinces": [r[4] for r in reports],
+            "started": [s[0] for s in started],
+            "started_provinces": [s[1] for s in started],
+        },
+    )

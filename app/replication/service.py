@@ -20,7 +20,7 @@ from app.core.errors import (
     field_error,
     validation_errors,
 )
-from app.core.events import event_values, record_event, record_events
+from app.core.events import record_event
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page, today
@@ -501,7 +501,7 @@ async def update_item(
 
 # --- Progress reports -------------------------------------------------------------------
 
-_report_adapter: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
+_reports_adapter: TypeAdapter[list[BatchReport]] = TypeAdapter(list[BatchReport])
 
 
 def _problem(exc: ProblemError, instance: str, pointer_prefix: str = "") -> Problem:
@@ -511,7 +511,7 @@ def _problem(exc: ProblemError, instance: str, pointer_prefix: str = "") -> Prob
             FieldError(pointer=pointer_prefix + e.pointer.removeprefix("/body"), detail=e.detail)
             for e in errors
         ]
-    return Problem(
+    return Problem.model_construct(
         type="https://inovasi.go.id/problems/" + exc.code,
         title=exc.title,
         status=exc.status,
@@ -523,10 +523,25 @@ def _problem(exc: ProblemError, instance: str, pointer_prefix: str = "") -> Prob
     )
 
 
+def _validate(raw: Sequence[Any]) -> tuple[dict[int, BatchReport], dict[int, list[Any]]]:
+    """Validate every report in one call; on errors, once more without the bad ones."""
+    try:
+        return dict(enumerate(_reports_adapter.validate_python(raw))), {}
+    except ValidationError as exc:
+        bad: dict[int, list[Any]] = {}
+        for err in exc.errors():
+            index = int(err["loc"][0])
+            bad.setdefault(index, []).append({**err, "loc": ("body", "reports", *err["loc"])})
+    good = [i for i in range(len(raw)) if i not in bad]
+    return dict(
+        zip(good, _reports_adapter.validate_python([raw[i] for i in good]), strict=True)
+    ), bad
+
+
 async def ingest_reports(
     session: AsyncSession,
     principal: Principal,
-    raw_reports: Sequence[dict[str, Any]],
+    raw_reports: Sequence[Any],
     instance: str,
 ) -> BatchResponse:
     """Validate each report on its own, then store the valid ones set-based.
@@ -535,30 +550,26 @@ async def ingest_reports(
     item updates, one updates the commitments, one writes the events.
     """
     results: list[BatchItemResult | None] = [None] * len(raw_reports)
-    parsed: list[tuple[int, BatchReport]] = []
-    for index, raw in enumerate(raw_reports):
-        try:
-            parsed.append((index, _report_adapter.validate_python(raw)))
-        except ValidationError as exc:
-            error = Unprocessable(
-                "The report is not valid: see `errors`.", errors=validation_errors(exc.errors())
-            )
-            results[index] = BatchItemResult(
-                index=index,
-                status=422,
-                problem=_problem(error, instance, f"/body/reports/{index}"),
-            )
+    parsed, invalid = _validate(raw_reports)
+    for index, errors in invalid.items():
+        problem = Unprocessable(
+            "The report is not valid: see `errors`.", errors=validation_errors(errors)
+        )
+        results[index] = BatchItemResult.model_construct(
+            index=index, status=422, report=None, problem=_problem(problem, instance)
+        )
     states = await repository.lock_for_reports(
-        session, sorted({r.commitment_id for _, r in parsed})
+        session, sorted({r.commitment_id for r in parsed.values()})
     )
     accepted: list[tuple[int, BatchReport]] = []
-    for index, report in parsed:
+    for index, report in parsed.items():
         try:
             _check_report(principal, states.get(report.commitment_id), report)
         except ProblemError as exc:
-            results[index] = BatchItemResult(
+            results[index] = BatchItemResult.model_construct(
                 index=index,
                 status=exc.status,
+                report=None,
                 problem=_problem(exc, instance, f"/body/reports/{index}"),
             )
             continue
@@ -567,7 +578,7 @@ async def ingest_reports(
         await _store(session, principal, accepted, states, results)
     final = [r for r in results if r is not None]
     ok = sum(1 for r in final if r.status == 201)
-    return BatchResponse(accepted=ok, rejected=len(final) - ok, results=final)
+    return BatchResponse.model_construct(accepted=ok, rejected=len(final) - ok, results=final)
 
 
 def _check_report(principal: Principal, state: Any, report: BatchReport) -> None:
@@ -601,7 +612,14 @@ async def _store(
     item_updates: dict[uuid.UUID, dict[str, Any]] = {}
     latest: dict[uuid.UUID, tuple[Any, int]] = {}
     for _, report in accepted:
-        updates = [u.model_dump(mode="json") for u in report.item_updates]
+        updates = [
+            {
+                "item_id": str(u.item_id),
+                "progress": u.progress,
+                "status": u.status.value if u.status else None,
+            }
+            for u in report.item_updates
+        ]
         rows.append(
             {
                 "id": uuid.uuid4(),
@@ -630,41 +648,29 @@ async def _store(
     await repository.apply_reports_to_commitments(
         session, [(cid, as_of, pct) for cid, (as_of, pct) in latest.items()]
     )
-    events = []
     for (index, _), row in zip(accepted, rows, strict=True):
-        state = states[row["commitment_id"]]
-        results[index] = BatchItemResult(
+        results[index] = BatchItemResult.model_construct(
             index=index,
             status=201,
-            report=ProgressReportRead(**row, created_at=created[row["id"]]),
+            report=ProgressReportRead.model_construct(**row, created_at=created[row["id"]]),
+            problem=None,
         )
-        events.append(
-            event_values(
-                principal,
-                "progress_report.created",
-                "progress_report",
+    started = [cid for cid in latest if states[cid].status == C.committed.value]
+    await repository.insert_report_events(
+        session,
+        principal,
+        [
+            (
                 row["id"],
-                {
-                    "commitment_id": row["commitment_id"],
-                    "as_of": row["as_of"],
-                    "percent_complete": row["percent_complete"],
-                },
-                state.province_code,
+                row["commitment_id"],
+                row["as_of"],
+                row["percent_complete"],
+                states[row["commitment_id"]].province_code,
             )
-        )
-    for cid in latest:
-        if states[cid].status == C.committed.value:
-            events.append(
-                event_values(
-                    principal,
-                    "commitment.transitioned",
-                    "commitment",
-                    cid,
-                    {"from": "committed", "to": "in_progress", "reason": "first progress report"},
-                    states[cid].province_code,
-                )
-            )
-    await record_events(session, events)
+            for row in rows
+        ],
+        [(cid, states[cid].province_code) for cid in started],
+    )
 
 
 async def post_report(

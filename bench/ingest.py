@@ -1,0 +1,167 @@
+"""Batch ingestion of progress reports: reports per second through the real service.
+
+`python -m bench.ingest [--commitments N] [--batches N] [--concurrency N]`
+
+A throwaway database gets N commitments (with two action items each); then 500-report
+batches are posted to `POST /api/v1/progress-reports/batch` by an integration key with an
+Idempotency-Key, from `--concurrency` clients. Prints reports/s and latency per batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import time
+import uuid
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+
+from app import cli
+from app.core.embedded import connect_kwargs
+from app.core.security import Role
+from bench.common import fresh_database, machine, serve
+
+SEED = """
+WITH inst AS (
+    INSERT INTO institutions (id, name, kind, region_code)
+    SELECT gen_random_uuid(), 'Bench ' || r.code, 'regency_government', r.code
+    FROM regions r WHERE r.parent_code = '33' AND r.level = 'regency'
+    RETURNING id, region_code
+), origin AS (
+    INSERT INTO institutions (id, name, kind, region_code)
+    VALUES (gen_random_uuid(), 'Bench origin', 'city_government', '32.73') RETURNING id
+), inn AS (
+    INSERT INTO innovations (id, title, sector, form, initiator, stage, status, institution_id)
+    SELECT gen_random_uuid(), 'Bench innovation ' || g, 'health', 'public_service', 'agency',
+           'implementation', 'published', origin.id
+    FROM generate_series(1, 50) g, origin RETURNING id
+), prog AS (
+    INSERT INTO replication_programs (id, name, province_code, fiscal_year, status)
+    VALUES (gen_random_uuid(), 'Bench programme', '33', 2025, 'active') RETURNING id
+)
+INSERT INTO commitments (id, program_id, innovation_id, adopter_institution_id,
+                         adopter_region_code, adopter_province_code, origin_province_code,
+                         signed_on)
+SELECT gen_random_uuid(), prog.id, inn.id, inst.id, inst.region_code, '33', '32', '2024-01-01'
+FROM prog, inn, inst
+LIMIT $1
+"""
+ITEMS = """
+INSERT INTO action_items (id, commitment_id, title, weight)
+SELECT gen_random_uuid(), c.id, 'Step ' || n, n FROM commitments c, generate_series(1, 2) n
+"""
+
+
+async def prepare(url, commitments: int) -> tuple[list[str], dict[str, list[str]]]:
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        await conn.execute(SEED, commitments)
+        await conn.execute(ITEMS)
+        await conn.execute("ANALYZE")
+        ids = [str(r["id"]) for r in await conn.fetch("SELECT id FROM commitments")]
+        items: dict[str, list[str]] = {}
+        for r in await conn.fetch("SELECT id, commitment_id FROM action_items"):
+            items.setdefault(str(r["commitment_id"]), []).append(str(r["id"]))
+        return ids, items
+    finally:
+        await conn.close()
+
+
+def make_batch(ids: list[str], items: dict[str, list[str]], size: int) -> bytes:
+    """`size` reports on commitments drawn from `ids` (one client's share)."""
+    start = date(2024, 2, 1)
+    reports = []
+    for _ in range(size):
+        cid = random.choice(ids)
+        item = random.choice(items[cid])
+        reports.append(
+            {
+                "commitment_id": cid,
+                "as_of": (start + timedelta(days=random.randint(0, 300))).isoformat(),
+                "percent_complete": random.randint(0, 100),
+                "item_updates": [{"item_id": item, "progress": random.randint(0, 100)}],
+                "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
+                "evidence_urls": ["https://example.go.id/laporan.pdf"],
+                "reported_by": "Bappeda",
+            }
+        )
+    return json.dumps({"reports": reports}).encode()
+
+
+async def run(base: str, key: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            body = queue.get_nowait()
+            t0 = time.perf_counter()
+            r = await client.post(
+                "/api/v1/progress-reports/batch",
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {key}",
+                    "Idempotency-Key": uuid.uuid4().hex,
+                    "Content-Type": "application/json",
+                },
+            )
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200 or r.json()["rejected"]:
+                errors += 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--commitments", type=int, default=1500)
+    parser.add_argument("--batches", type=int, default=60)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+
+    url = fresh_database("inovasi_bench_ingest")
+    ids, items = asyncio.run(prepare(url, args.commitments))
+    key = cli.create_key(url, "bench integration", Role.integration, "33")
+    random.seed(7)
+    # Each client posts for its own share of the commitments, as each province's system
+    # reports on its own commitments; clients that shared commitments would queue on their
+    # row locks.
+    shares = [ids[n :: args.concurrency] for n in range(args.concurrency)]
+    warmup = [make_batch(shares[n % len(shares)], items, args.batch_size) for n in range(8)]
+    bodies = [
+        make_batch(shares[n % len(shares)], items, args.batch_size) for n in range(args.batches)
+    ]
+    with serve(url, workers=args.workers) as base:
+        asyncio.run(run(base, key, warmup, args.concurrency))
+        elapsed, latencies, errors = asyncio.run(run(base, key, bodies, args.concurrency))
+    reports = args.batches * args.batch_size
+    latencies.sort()
+    print(f"machine: {machine()}")
+    print(
+        f"commitments: {len(ids)}; batches: {args.batches} x {args.batch_size} reports; "
+        f"clients: {args.concurrency}; service workers: {args.workers}"
+    )
+    print(f"reports/s: {reports / elapsed:,.0f}  (batches/s {args.batches / elapsed:.1f})")
+    print(
+        f"batch latency ms: p50 {statistics.median(latencies) * 1000:.1f}  "
+        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f}  errors: {errors}"
+    )
+
+
+if __name__ == "__main__":
+    main()
