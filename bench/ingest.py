@@ -93,7 +93,9 @@ def make_batch(ids: list[str], items: dict[str, list[str]], size: int) -> bytes:
     return json.dumps({"reports": reports}).encode()
 
 
-async def run(base: str, key: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
+async def run(
+    base: str, key: str, bodies: list[bytes], concurrency: int
+) -> tuple[float, list[float], int]:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for b in bodies:
         queue.put_nowait(b)

@@ -147,7 +147,14 @@ async def admin(make_key: MakeKey) -> dict[str, str]:
 
 # --- Tests that need real commits (concurrency) -------------------------------------------
 
-TABLES_TO_CLEAN = ("idempotency_keys", "institutions", "api_keys", "events")
+TABLES_TO_CLEAN = (
+    "idempotency_keys",
+    "awards",
+    "innovations",
+    "institutions",
+    "api_keys",
+    "events",
+)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.create_index('ix_innovations_digital', 'innovations', ['digital'], unique=False)
     op.create_index('ix_innovations_form', 'innovations', ['form'], unique=False)
     op.create_index('ix_innovations_institution_id', 'innovations', ['institution_id'], unique=False)
-    op.create_index('ix_innovations_launched_on_id', 'innovations', [sa.literal_column("coalesce(launched_on, '0001-01-01'::date) DESC"), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_innovations_launched_on_id', 'innovations', [sa.literal_column("coalesce(launched_on, '1900-01-01'::date) DESC"), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_innovations_province_code', 'innovations', ['province_code'], unique=False)
     op.create_index('ix_innovations_region_code', 'innovations', ['region_code'], unique=False)
     op.create_index('ix_innovations_replica_of_id', 'innovations', ['replica_of_id'], unique=False)
@@ -68,7 +68,7 @@ def upgrade() -> None:
     op.create_index('ix_innovations_search_vector', 'innovations', ['search_vector'], unique=False, postgresql_using='gin')
     op.create_index('ix_innovations_sector', 'innovations', ['sector'], unique=False)
     op.create_index('ix_innovations_stage', 'innovations', ['stage'], unique=False)
-    op.create_index('ix_innovations_status_launched_on_id', 'innovations', ['status', sa.literal_column("coalesce(launched_on, '0001-01-01'::date) DESC"), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_innovations_status_launched_on_id', 'innovations', ['status', sa.literal_column("coalesce(launched_on, '1900-01-01'::date) DESC"), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_innovations_status_replication_count_id', 'innovations', ['status', sa.literal_column('replication_count DESC'), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_innovations_status_title_id', 'innovations', ['status', 'title', 'id'], unique=False)
     op.create_index('ix_innovations_status_updated_at_id', 'innovations', ['status', sa.literal_column('updated_at DESC'), sa.literal_column('id DESC')], unique=False)
@@ -96,7 +96,8 @@ def upgrade() -> None:
     op.create_index('ix_awards_tier_innovation_id', 'awards', ['tier', 'innovation_id'], unique=False)
     op.create_index('ix_awards_year_innovation_id', 'awards', ['year', 'innovation_id'], unique=False)
     # An innovation's region and province are its institution's, copied so that the region
-    # and province filters are indexed columns; they follow the institution when it moves.
+    # and province filters are indexed columns; they follow the institution when it moves
+    # (a change of the innovation's record: a new version, so its ETag changes too).
     op.execute(
         """
         CREATE FUNCTION innovations_copy_region() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -116,7 +117,8 @@ def upgrade() -> None:
         CREATE FUNCTION institutions_move_innovations() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             UPDATE innovations
-            SET region_code = NEW.region_code, province_code = NEW.province_code
+            SET region_code = NEW.region_code, province_code = NEW.province_code,
+                version = version + 1, updated_at = now()
             WHERE institution_id = NEW.id;
             RETURN NULL;
         END $$
