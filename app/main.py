@@ -49,6 +49,11 @@ TAGS = [
         "registry, awards (KIPP, IGA), lineage of replicas, search and CSV export.",
     },
     {
+        "name": "replication",
+        "description": "Replication programmes (program replikasi): regencies and cities "
+        "commit to adopt innovations, with action plans, mentors and progress reports.",
+    },
+    {
         "name": "events",
         "description": "The append-only event log (log peristiwa): every "
         "change, for audit and for integrations that sync.",

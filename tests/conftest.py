@@ -58,19 +58,32 @@ async def recreate_database(admin: URL, name: str) -> URL:
     return admin.set(database=name)
 
 
+async def drop_database(admin: URL, name: str) -> None:
+    conn = await asyncpg.connect(**connect_kwargs(admin.set(database="postgres")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def server() -> URL:
     return server_url()
 
 
 @pytest.fixture(scope="session")
-def database_url(server: URL, worker_id: str) -> URL:
-    """A fresh database for this test session (one per xdist worker), migrated to head."""
-    name = f"inovasi_test_{worker_id}"
+def database_url(server: URL, worker_id: str) -> Iterator[URL]:
+    """A fresh database for this test session (one per process), migrated to head.
+
+    The process id in its name keeps concurrent runs on one server out of each other's way;
+    it is dropped at the end of the session.
+    """
+    name = f"inovasi_test_{os.getpid()}_{worker_id}"
     url = asyncio.run(recreate_database(server, name))
     cli.migrate(url)
     cli.seed_regions(url)
-    return url
+    yield url
+    asyncio.run(drop_database(server, name))
 
 
 @pytest.fixture(scope="session")
@@ -205,4 +218,4 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-__all__ = ["Iterator", "bearer", "problem"]
+__all__ = ["bearer", "problem"]

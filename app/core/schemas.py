@@ -67,6 +67,7 @@ def _not_in_future(value: date) -> date:
 
 PastDate = Annotated[date, AfterValidator(_not_in_future)]
 
+ProvinceCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
 RegionCode = Annotated[
     str,
     StringConstraints(pattern=r"^\d{2}(\.\d{2})?$"),
@@ -111,6 +112,7 @@ class Page(BaseModel, Generic[T]):
 __all__ = [
     "HttpUrl",
     "PastDate",
+    "ProvinceCode",
     "Name",
     "Page",
     "Record",

@@ -13,7 +13,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, RegionCode, SearchQuery
+from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
 from app.innovations.export import csv_chunks
@@ -60,7 +60,7 @@ def list_filters(
     ] = None,
     scale: Annotated[Scale | None, Query()] = None,
     institution: Annotated[uuid.UUID | None, Query(description="Institution id.")] = None,
-    province: Annotated[RegionCode | None, Query(description="Province code (2 digits).")] = None,
+    province: Annotated[ProvinceCode | None, Query(description="Province code (2 digits).")] = None,
     region: Annotated[
         RegionCode | None, Query(description="Region code; includes the regions under it.")
     ] = None,
@@ -85,7 +85,7 @@ def list_filters(
         status=status,
         scale=scale,
         institution_id=institution,
-        province=province[:2] if province else None,
+        province=province,
         region=region,
         award_competition=award_competition,
         award_tier=award_tier,

@@ -147,6 +147,9 @@ async def update_innovation(
     if innovation is None:
         raise NotFound(f"Innovation {innovation_id} does not exist.")
     principal.ensure_province(innovation.province_code, "innovation")
+    # A stale If-Match comes first: the other answers (illegal move, bad reference) would
+    # judge a request made against a state the client has not seen.
+    ensure_version(innovation.version, expected_version)
     sent: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     for name in (
         "title",
@@ -187,7 +190,6 @@ async def update_innovation(
                 code="illegal_transition",
                 allowed=sorted(a.value for a in allowed),
             )
-    ensure_version(innovation.version, expected_version)
     changes = changed_fields(innovation, sent)
     if changes:
         updated = await repository.update(session, innovation, expected_version, changes)
@@ -229,6 +231,10 @@ async def add_award(
     return AwardRead.model_validate(award)
 
 
+def _chosen_sort(sort: str | None, q: str | None) -> str:
+    return sort or (RELEVANCE if q else "-launched_on")
+
+
 def _sort_keys(sort: str, q: str | None) -> tuple[str, Any]:
     if sort == RELEVANCE:
         if not q:
@@ -250,8 +256,7 @@ async def list_innovations(
     """A page of innovations with derived figures; anonymous clients see published ones."""
     if principal is None:
         filters = Filters(**{**_as_dict(filters), "published_only": True})
-    chosen = sort or (RELEVANCE if filters.q else "-launched_on")
-    name, keys = _sort_keys(chosen, filters.q)
+    name, keys = _sort_keys(_chosen_sort(sort, filters.q), filters.q)
     cursor_name = f"{name}:{filters.q}" if name == RELEVANCE else name
     where = repository.where_clauses(filters)
     after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
@@ -266,14 +271,28 @@ def _as_dict(filters: Filters) -> dict[str, Any]:
     return {name: getattr(filters, name) for name in Filters.__dataclass_fields__}
 
 
-async def iterate_innovations(
+def iterate_innovations(
     sessions: async_sessionmaker[AsyncSession],
     principal: Principal | None,
     filters: Filters,
     sort: str | None,
     batch: int = 500,
 ) -> AsyncIterator[InnovationRead]:
-    """Every matching innovation, page by page (keyset), each page in its own short session."""
+    """Every matching innovation, page by page (keyset), each page in its own short session.
+
+    The arguments are checked now, before a streamed response has started: an error found
+    while streaming could no longer become a 4xx."""
+    _sort_keys(_chosen_sort(sort, filters.q), filters.q)
+    return _iterate(sessions, principal, filters, sort, batch)
+
+
+async def _iterate(
+    sessions: async_sessionmaker[AsyncSession],
+    principal: Principal | None,
+    filters: Filters,
+    sort: str | None,
+    batch: int,
+) -> AsyncIterator[InnovationRead]:
     cursor: str | None = None
     while True:
         async with sessions() as session:

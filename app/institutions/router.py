@@ -10,7 +10,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, RegionCode, SearchQuery
+from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.institutions import service
 from app.institutions.schemas import (
@@ -41,7 +41,7 @@ async def list_institutions(
         Query(description="Only institutions in this region or the regions under it."),
     ] = None,
     province: Annotated[
-        RegionCode | None, Query(description="Only institutions of this province (2 digits).")
+        ProvinceCode | None, Query(description="Only institutions of this province (2 digits).")
     ] = None,
     parent_id: Annotated[uuid.UUID | None, Query(description="Only OPDs under this one.")] = None,
     q: Annotated[SearchQuery | None, Query(description="Part of the name, any case.")] = None,
@@ -54,7 +54,7 @@ async def list_institutions(
         session,
         kind=kind,
         region=region,
-        province=province[:2] if province else None,
+        province=province,
         parent_id=parent_id,
         q=q,
         cursor=cursor,

@@ -13,7 +13,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotency
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, RegionCode
+from app.core.schemas import Page, ProvinceCode
 from app.core.security import Principal, Role, open_data, requires
 from app.replication import service
 from app.replication.repository import CommitmentFilters
@@ -70,7 +70,7 @@ class CommitmentSort(StrEnum):
 )
 async def list_programs(
     session: Session,
-    province: Annotated[RegionCode | None, Query(description="Province code.")] = None,
+    province: Annotated[ProvinceCode | None, Query(description="Province code.")] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: Annotated[ProgramStatus | None, Query()] = None,
     cursor: Cursor = None,
@@ -80,7 +80,7 @@ async def list_programs(
     """Replication programmes (program replikasi), newest fiscal year first."""
     return await service.list_programs(
         session,
-        province=province[:2] if province else None,
+        province=province,
         fiscal_year=fiscal_year,
         status=status.value if status else None,
         cursor=cursor,
@@ -168,7 +168,7 @@ async def program_matrix(session: Session, program_id: ProgramId) -> ProgramMatr
 async def list_commitments(
     session: Session,
     program: Annotated[uuid.UUID | None, Query(description="Programme id.")] = None,
-    province: Annotated[RegionCode | None, Query(description="Adopter's province.")] = None,
+    province: Annotated[ProvinceCode | None, Query(description="Adopter's province.")] = None,
     adopter: Annotated[uuid.UUID | None, Query(description="Adopter institution id.")] = None,
     innovation: Annotated[uuid.UUID | None, Query(description="Source innovation id.")] = None,
     status: Annotated[CommitmentStatus | None, Query()] = None,
@@ -184,7 +184,7 @@ async def list_commitments(
     """Replication commitments (komitmen replikasi) with progress and health flags."""
     filters = CommitmentFilters(
         program_id=program,
-        province=province[:2] if province else None,
+        province=province,
         adopter_id=adopter,
         innovation_id=innovation,
         status=status.value if status else None,
