@@ -85,7 +85,13 @@ def create_key(url: URL, name: str, role: Role, province: str | None) -> str:
 
 
 def serve(host: str, port: int, workers: int) -> None:
+    import signal
+
     import uvicorn
+
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the handler it found:
+    # make that an orderly exit, so at-exit clean-up (stopping the embedded PostgreSQL) runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     uvicorn.run(
         "app.main:create_app",
