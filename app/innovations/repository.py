@@ -31,6 +31,7 @@ from app.core.pagination import SortKey, keyset_after, order_by
 from app.core.repository import update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
+from app.models.replication import Commitment
 
 # Written as in the index expressions (a constant, not a bound parameter cast to date, which
 # PostgreSQL cannot fold and so would never match the indexes).
@@ -171,14 +172,63 @@ def _awards_json() -> ColumnElement[Any]:
     )
 
 
+def _replications_by_status() -> ColumnElement[Any]:
+    by_status = (
+        select(Commitment.status, func.count().label("n"))
+        .where(Commitment.innovation_id == Innovation.id)
+        .group_by(Commitment.status)
+        .subquery()
+    )
+    return select(
+        func.coalesce(
+            func.json_object_agg(by_status.c.status, by_status.c.n), literal_column("'{}'::json")
+        )
+    ).scalar_subquery()
+
+
+def _provinces_reached() -> ColumnElement[Any]:
+    return (
+        select(func.count(func.distinct(Commitment.adopter_province_code)))
+        .where(Commitment.innovation_id == Innovation.id, Commitment.status != "cancelled")
+        .scalar_subquery()
+    )
+
+
 def read_model() -> Select[Any]:
-    """Innovation columns, its institution, and its awards, as one row per innovation."""
+    """Innovation columns, its institution, awards and replication figures: one row each.
+
+    The derived figures are subqueries of the same statement, so a page is one round trip.
+    """
     return select(
         Innovation,
         Institution.name.label("institution_name"),
         Institution.kind.label("institution_kind"),
         _awards_json().label("awards"),
+        _replications_by_status().label("replications_by_status"),
+        _provinces_reached().label("provinces_reached"),
     ).join(Institution, Institution.id == Innovation.institution_id)
+
+
+async def commitments_of(
+    session: AsyncSession, innovation_ids: Sequence[uuid.UUID]
+) -> Sequence[Any]:
+    """The replication commitments adopting any of these innovations (for lineage trees)."""
+    stmt = (
+        select(
+            Commitment.id,
+            Commitment.innovation_id,
+            Commitment.program_id,
+            Commitment.adopter_institution_id,
+            Institution.name.label("adopter_name"),
+            Commitment.adopter_province_code,
+            Commitment.status,
+            Commitment.progress,
+        )
+        .join(Institution, Institution.id == Commitment.adopter_institution_id)
+        .where(Commitment.innovation_id.in_(innovation_ids))
+        .order_by(Commitment.signed_on, Commitment.id)
+    )
+    return (await session.execute(stmt)).all()
 
 
 async def list_page(

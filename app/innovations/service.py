@@ -68,8 +68,8 @@ def to_read(row: Any) -> InnovationRead:
         tags=i.tags,
         evidence_urls=i.evidence_urls,
         replications=i.replication_count,
-        replications_by_status={},
-        provinces_reached=0,
+        replications_by_status=row.replications_by_status,
+        provinces_reached=row.provinces_reached,
         latest_verdict=None,
         latest_score=None,
         awards=[AwardRead.model_validate(a) for a in row.awards],
@@ -332,4 +332,16 @@ async def lineage(
         nodes[row.id] = node
         if row.depth > 0 and row.replica_of_id in nodes:
             nodes[row.replica_of_id].replicas.append(node)
+    for c in await repository.commitments_of(session, list(nodes)):
+        nodes[c.innovation_id].commitments.append(
+            {
+                "id": str(c.id),
+                "program_id": str(c.program_id),
+                "adopter_institution_id": str(c.adopter_institution_id),
+                "adopter_name": c.adopter_name,
+                "adopter_province_code": c.adopter_province_code,
+                "status": c.status,
+                "progress": float(c.progress),
+            }
+        )
     return nodes[innovation_id]
