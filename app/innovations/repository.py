@@ -177,6 +177,7 @@ def _replications_by_status() -> ColumnElement[Any]:
         select(Commitment.status, func.count().label("n"))
         .where(Commitment.innovation_id == Innovation.id)
         .group_by(Commitment.status)
+        .correlate(Innovation)
         .subquery()
     )
     return select(
