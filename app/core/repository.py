@@ -36,6 +36,13 @@ async def update_versioned(
     return updated
 
 
+def contains(column: Any, text: str) -> Any:
+    """Case-insensitive `column ILIKE '%text%'` with `%`, `_` and `\\` taken literally
+    (a trigram index serves it)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def changed_fields(obj: Base, values: dict[str, Any]) -> dict[str, Any]:
     """The subset of `values` that differ from `obj`'s current attributes."""
     return {k: v for k, v in values.items() if getattr(obj, k) != v}

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, order_by
-from app.core.repository import update_versioned
+from app.core.repository import contains, update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -70,10 +70,6 @@ class Filters:
 
 def _tsquery(q: str) -> ColumnElement[Any]:
     return func.websearch_to_tsquery("indonesian", q)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
@@ -120,7 +116,7 @@ def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
         where.append(
             or_(
                 i.search_vector.op("@@")(_tsquery(f.q)),
-                i.title.ilike(f"%{_escape_like(f.q)}%", escape="\\"),
+                contains(i.title, f.q),
             )
         )
     return where

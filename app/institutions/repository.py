@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, order_by
-from app.core.repository import update_versioned
+from app.core.repository import contains, update_versioned
 from app.models.institution import Institution
 
 SORT_NAME = (SortKey(Institution.name), SortKey(Institution.id))
@@ -71,8 +71,7 @@ def filters(
     if parent_id:
         where.append(Institution.parent_id == parent_id)
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(Institution.name.ilike(f"%{escaped}%", escape="\\"))
+        where.append(contains(Institution.name, q))
     return where
 
 

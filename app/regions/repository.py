@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.repository import contains
 from app.models.region import Region
 
 
@@ -24,7 +25,7 @@ async def list_regions(
     if parent:
         stmt = stmt.where(Region.parent_code == parent)
     if q:
-        stmt = stmt.where(Region.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+        stmt = stmt.where(contains(Region.name, q))
     if after_code:
         stmt = stmt.where(Region.code > after_code)
     return (await session.scalars(stmt)).all()
@@ -47,7 +48,3 @@ async def upsert_regions(session: AsyncSession, rows: list[dict[str, str | None]
         where=(Region.name != stmt.excluded.name) | (Region.level != stmt.excluded.level),
     )
     await session.execute(stmt)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
