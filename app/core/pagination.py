@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -75,6 +75,13 @@ def encode_cursor(sort: str, values: Sequence[Any]) -> str:
         {"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":")
     ).encode()
     return base64.urlsafe_b64encode(_signature(payload) + payload).rstrip(b"=").decode()
+
+
+def next_cursor(
+    rows: Sequence[Any], limit: int, sort: str, key: Callable[[Any], Sequence[Any]]
+) -> str | None:
+    """The cursor after a page fetched with `limit + 1` rows; None when it was the last."""
+    return encode_cursor(sort, key(rows[limit - 1])) if len(rows) > limit else None
 
 
 def decode_cursor(cursor: str, sort: str, arity: int) -> list[Any]:

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.concurrency import ensure_version
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import Conflict, NotFound, field_error, reject_nulls
 from app.core.events import record_event
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page
 from app.core.security import Principal
@@ -151,7 +151,8 @@ async def update_innovation(
     # judge a request made against a state the client has not seen.
     ensure_version(innovation.version, expected_version)
     sent: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-    for name in (
+    reject_nulls(
+        sent,
         "title",
         "sector",
         "form",
@@ -166,9 +167,7 @@ async def update_innovation(
         "problem",
         "approach",
         "outcomes",
-    ):
-        if name in sent and sent[name] is None:
-            raise field_error(f"/body/{name}", "May not be null.")
+    )
     if "institution_id" in sent:
         sent["institution_id"] = data.institution_id
         if data.institution_id != innovation.institution_id:
@@ -262,9 +261,9 @@ async def list_innovations(
     after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
     rows, key_values = await repository.list_page(session, where, keys, after, limit + 1)
     items = [to_read(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(cursor_name, key_values[limit - 1]) if len(rows) > limit else None
+    cursor_after = next_cursor(key_values, limit, cursor_name, list)
     total = await repository.count(session, where) if include_total else None
-    return Page[InnovationRead](items=items, next_cursor=next_cursor, total=total)
+    return Page[InnovationRead](items=items, next_cursor=cursor_after, total=total)
 
 
 def _as_dict(filters: Filters) -> dict[str, Any]:

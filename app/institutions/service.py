@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import ensure_version
-from app.core.errors import NotFound, field_error
+from app.core.errors import NotFound, field_error, reject_nulls
 from app.core.events import record_event
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page
 from app.core.security import Principal
@@ -130,9 +130,7 @@ async def update_institution(
     institution = await _load(session, institution_id)
     principal.ensure_province(institution.region_code, "institution")
     sent: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for required in ("name", "kind"):
-        if required in sent and sent[required] is None:
-            raise field_error(f"/body/{required}", "May not be null.")
+    reject_nulls(sent, "name", "kind")
     if "kind" in sent:
         sent["kind"] = InstitutionKind(sent["kind"]).value
     region_code = sent.get("region_code", institution.region_code)
@@ -183,8 +181,6 @@ async def list_institutions(
     after = decode_cursor(cursor, _SORT, 2) if cursor else None
     rows = await repository.list_page(session, where, after, limit + 1)
     items = [InstitutionRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        encode_cursor(_SORT, [items[-1].name, items[-1].id]) if len(rows) > limit else None
-    )
+    cursor_after = next_cursor(rows, limit, _SORT, lambda r: [r.name, r.id])
     total = await repository.count(session, where) if include_total else None
-    return Page[InstitutionRead](items=items, next_cursor=next_cursor, total=total)
+    return Page[InstitutionRead](items=items, next_cursor=cursor_after, total=total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, next_cursor
 from app.core.schemas import Page
 from app.regions import repository
 from app.regions.schemas import RegionDetail, RegionLevel, RegionRead
@@ -60,8 +60,9 @@ async def list_regions(
         limit=limit + 1,
     )
     items = [RegionRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = encode_cursor("code", [items[-1].code]) if len(rows) > limit else None
-    return Page[RegionRead](items=items, next_cursor=next_cursor)
+    return Page[RegionRead](
+        items=items, next_cursor=next_cursor(rows, limit, "code", lambda r: [r.code])
+    )
 
 
 async def get_region(session: AsyncSession, code: str) -> RegionDetail:

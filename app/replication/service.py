@@ -18,10 +18,11 @@ from app.core.errors import (
     ProblemError,
     Unprocessable,
     field_error,
+    reject_nulls,
     validation_errors,
 )
 from app.core.events import record_event
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page, today
 from app.core.security import Principal
@@ -121,9 +122,7 @@ async def update_program(
     program = await _program(session, program_id)
     principal.ensure_province(program.province_code, "programme")
     sent = data.model_dump(exclude_unset=True, mode="json")
-    for name in ("name", "fiscal_year", "status", "coordinator", "mentor_team", "description"):
-        if name in sent and sent[name] is None:
-            raise field_error(f"/body/{name}", "May not be null.")
+    reject_nulls(sent, "name", "fiscal_year", "status", "coordinator", "mentor_team", "description")
     if "signed_on" in sent:
         sent["signed_on"] = data.signed_on
     ensure_version(program.version, version)
@@ -156,13 +155,9 @@ async def list_programs(
     after = decode_cursor(cursor, PROGRAM_SORT, 2) if cursor else None
     rows = await repository.list_programs(session, where, after, limit + 1)
     items = [ProgramRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        encode_cursor(PROGRAM_SORT, [items[-1].fiscal_year, items[-1].id])
-        if len(rows) > limit
-        else None
-    )
+    cursor_after = next_cursor(rows, limit, PROGRAM_SORT, lambda r: [r.fiscal_year, r.id])
     total = await repository.count_programs(session, where) if include_total else None
-    return Page[ProgramRead](items=items, next_cursor=next_cursor, total=total)
+    return Page[ProgramRead](items=items, next_cursor=cursor_after, total=total)
 
 
 async def program_matrix(session: AsyncSession, program_id: uuid.UUID) -> ProgramMatrix:
@@ -330,9 +325,7 @@ async def update_commitment(
     commitment = await _commitment(session, commitment_id)
     principal.ensure_province(commitment.adopter_province_code, "commitment")
     sent = data.model_dump(exclude_unset=True)
-    for name in ("signed_on", "planned_modifications", "budget_idr", "mentors"):
-        if name in sent and sent[name] is None:
-            raise field_error(f"/body/{name}", "May not be null.")
+    reject_nulls(sent, "signed_on", "planned_modifications", "budget_idr", "mentors")
     signed = sent.get("signed_on", commitment.signed_on)
     target = sent.get("target_launch_on", commitment.target_launch_on)
     if target is not None and target < signed:
@@ -418,13 +411,11 @@ async def list_commitments(
     after = decode_cursor(cursor, sort, len(keys)) if cursor else None
     rows = await repository.list_commitments(session, where, keys, after, limit + 1)
     items = [to_commitment(r) for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1].Commitment
-        first_key = last.signed_on if sort == "-signed_on" else last.updated_at
-        next_cursor = encode_cursor(sort, [first_key, last.id])
+    cursor_after = next_cursor(
+        rows, limit, sort, lambda r: [getattr(r.Commitment, sort.lstrip("-")), r.Commitment.id]
+    )
     total = await repository.count_commitments(session, where) if include_total else None
-    return Page[CommitmentRead](items=items, next_cursor=next_cursor, total=total)
+    return Page[CommitmentRead](items=items, next_cursor=cursor_after, total=total)
 
 
 # --- Action items -----------------------------------------------------------------------
@@ -474,9 +465,7 @@ async def update_item(
     if item is None or item.commitment_id != commitment_id:
         raise NotFound(f"Action item {item_id} does not exist in this commitment.")
     sent = data.model_dump(exclude_unset=True, mode="json")
-    for name in ("title", "weight", "status", "progress"):
-        if name in sent and sent[name] is None:
-            raise field_error(f"/body/{name}", "May not be null.")
+    reject_nulls(sent, "title", "weight", "status", "progress")
     for name in ("due_on", "completed_on"):
         if name in sent:
             sent[name] = getattr(data, name)
@@ -709,9 +698,7 @@ async def list_reports(
     after = decode_cursor(cursor, "-created_at", 2) if cursor else None
     rows = await repository.list_reports(session, commitment_id, after, limit + 1)
     items = [ProgressReportRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = (
-        encode_cursor("-created_at", [items[-1].created_at, items[-1].id])
-        if len(rows) > limit
-        else None
+    return Page[ProgressReportRead](
+        items=items,
+        next_cursor=next_cursor(rows, limit, "-created_at", lambda r: [r.created_at, r.id]),
     )
-    return Page[ProgressReportRead](items=items, next_cursor=next_cursor)
