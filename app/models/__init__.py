@@ -8,6 +8,7 @@ from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.region import Region
 from app.models.replication import ActionItem, Commitment, ProgressReport, ReplicationProgram
+from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
 
 __all__ = [
     "ActionItem",
@@ -22,4 +23,6 @@ __all__ = [
     "ProgressReport",
     "Region",
     "ReplicationProgram",
+    "SustainabilityAssessment",
+    "SustainabilityRubric",
 ]
