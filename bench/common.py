@@ -43,8 +43,40 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            child = int(stat.parent.name)
+            found += [child, *_children(child)]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes `pids` have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+class Service(str):
+    """The base URL of a running service; `.pids` are its process and worker processes."""
+
+    pids: list[int]
+
+
 @contextlib.contextmanager
-def serve(url: URL, workers: int = 1) -> Iterator[str]:
+def serve(url: URL, workers: int = 1) -> Iterator[Service]:
     """Run `inovasi serve` against `url`; yields its base URL; stops it with SIGTERM."""
     port = free_port()
     env = {
@@ -59,7 +91,8 @@ def serve(url: URL, workers: int = 1) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Service(f"http://127.0.0.1:{port}")
+    base.pids = [proc.pid]
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -71,10 +104,29 @@ def serve(url: URL, workers: int = 1) -> Iterator[str]:
             time.sleep(0.2)
         else:
             raise RuntimeError("the service did not become ready")
+        base.pids = [proc.pid, *_children(proc.pid)]
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+async def backend_pids(url: URL) -> list[int]:
+    """The PostgreSQL backends serving the service's connections to `url`."""
+    import asyncpg
+
+    from app.core.embedded import connect_kwargs
+
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = $1 AND application_name = 'inovasi-hub'",
+            url.database,
+        )
+        return [r["pid"] for r in rows]
+    finally:
+        await conn.close()
 
 
 def machine() -> str:

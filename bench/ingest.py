@@ -24,7 +24,7 @@ import httpx
 from app import cli
 from app.core.embedded import connect_kwargs
 from app.core.security import Role
-from bench.common import fresh_database, machine, serve
+from bench.common import backend_pids, cpu_seconds, fresh_database, machine, serve
 
 SEED = """
 WITH inst AS (
@@ -150,7 +150,10 @@ def main() -> None:
     ]
     with serve(url, workers=args.workers) as base:
         asyncio.run(run(base, key, warmup, args.concurrency))
+        backends = asyncio.run(backend_pids(url))
+        app_cpu, db_cpu = cpu_seconds(base.pids), cpu_seconds(backends)
         elapsed, latencies, errors = asyncio.run(run(base, key, bodies, args.concurrency))
+        app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_seconds(backends) - db_cpu
     reports = args.batches * args.batch_size
     latencies.sort()
     print(f"machine: {machine()}")
@@ -159,6 +162,11 @@ def main() -> None:
         f"clients: {args.concurrency}; service workers: {args.workers}"
     )
     print(f"reports/s: {reports / elapsed:,.0f}  (batches/s {args.batches / elapsed:.1f})")
+    print(
+        f"CPU ms per batch: service {app_cpu / args.batches * 1000:.1f}, "
+        f"PostgreSQL backends {db_cpu / args.batches * 1000:.1f}  "
+        f"(so one core each would allow {reports / max(app_cpu, db_cpu):,.0f} reports/s)"
+    )
     print(
         f"batch latency ms: p50 {statistics.median(latencies) * 1000:.1f}  "
         f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f}  errors: {errors}"

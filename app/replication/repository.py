@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, order_by
 from app.core.repository import update_versioned
+from app.core.security import Principal
 from app.models.innovation import Innovation
 from app.models.institution import Institution
 from app.models.replication import (
@@ -286,146 +286,162 @@ async def items_of(session: AsyncSession, commitment_id: uuid.UUID) -> Sequence[
     return (await session.scalars(stmt)).all()
 
 
-# --- Progress reports (set-based: a batch of 500 is a handful of statements) -------------
+# --- Progress reports (set-based: a batch of 500 is one statement) ----------------------
 
-_LOCK_COMMITMENTS = text(
+# One statement ingests a whole batch. It reads the valid reports from one JSON parameter,
+# locks their commitments in id order (so concurrent batches never deadlock), decides for each
+# report whether it may be stored, and for the accepted ones inserts the reports, applies the
+# item updates (the batch's last update of an item wins), updates each commitment from its
+# latest report (status, latest percentage, progress) and writes the events.
+#
+# The CTEs of one statement see the same snapshot, not each other's writes: the commitment's
+# progress is therefore computed from the items joined with `items_updated`, not re-read.
+_INGEST = text(
     """
-    SELECT c.id, c.status, c.signed_on, c.adopter_province_code,
-           coalesce(array_agg(a.id) FILTER (WHERE a.id IS NOT NULL), '{}') AS item_ids
-    FROM (SELECT id, status, signed_on, adopter_province_code FROM commitments
-          WHERE id = ANY(:ids) ORDER BY id FOR UPDATE) c
-    LEFT JOIN action_items a ON a.commitment_id = c.id
-    GROUP BY c.id, c.status, c.signed_on, c.adopter_province_code
-    """
-)
-
-_INSERT_REPORTS = text(
-    """
-    INSERT INTO progress_reports (id, commitment_id, as_of, percent_complete, item_updates,
-                                  narrative, obstacles, evidence_urls, reported_by,
-                                  reporter_key_id)
-    SELECT r.id, r.commitment_id, r.as_of, r.percent_complete, r.item_updates::jsonb,
-           r.narrative, r.obstacles,
-           ARRAY(SELECT jsonb_array_elements_text(r.evidence_urls::jsonb)),
-           r.reported_by, :reporter_key_id
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:commitment_ids AS uuid[]), CAST(:as_of AS date[]),
-                CAST(:percent AS int[]), CAST(:item_updates AS text[]),
-                CAST(:narrative AS text[]), CAST(:obstacles AS text[]),
-                CAST(:evidence_urls AS text[]), CAST(:reported_by AS text[]))
-         AS r(id, commitment_id, as_of, percent_complete, item_updates, narrative, obstacles,
-              evidence_urls, reported_by)
-    RETURNING id, created_at
-    """
-)
-
-_APPLY_ITEM_UPDATES = text(
-    """
-    UPDATE action_items a
-    SET progress = coalesce(u.progress, a.progress),
-        status = coalesce(u.status, a.status),
-        completed_on = CASE WHEN coalesce(u.status, a.status) = 'done'
-                            THEN coalesce(a.completed_on, u.as_of) ELSE NULL END,
-        updated_at = now(), version = a.version + 1
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:progress AS int[]), CAST(:status AS text[]),
-                CAST(:as_of AS date[])) AS u(id, progress, status, as_of)
-    WHERE a.id = u.id
-    """
-)
-
-_APPLY_TO_COMMITMENTS = text(
-    """
-    UPDATE commitments c
-    SET status = CASE WHEN c.status = 'committed' THEN 'in_progress' ELSE c.status END,
-        latest_percent = CASE WHEN c.latest_as_of IS NULL OR u.as_of >= c.latest_as_of
-                              THEN u.percent ELSE c.latest_percent END,
-        latest_as_of = greatest(c.latest_as_of, u.as_of),
-        last_report_at = now(),
-        last_report_on = current_date,
-        progress = coalesce(
-            (SELECT round(sum(a.weight * a.progress) / sum(a.weight), 2)
-             FROM action_items a WHERE a.commitment_id = c.id),
-            CASE WHEN c.latest_as_of IS NULL OR u.as_of >= c.latest_as_of
-                 THEN u.percent ELSE c.latest_percent END,
-            0),
-        updated_at = now(), version = c.version + 1
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:as_of AS date[]), CAST(:percent AS int[]))
-         AS u(id, as_of, percent)
-    WHERE c.id = u.id
+    WITH input AS MATERIALIZED (
+        SELECT e.ord::int AS ord, r.commitment_id, r.as_of, r.percent_complete,
+               r.item_updates, r.narrative, r.obstacles, r.evidence_urls, r.reported_by
+        FROM jsonb_array_elements(CAST(:reports AS jsonb)) WITH ORDINALITY AS e(doc, ord),
+             jsonb_to_record(e.doc) AS r(commitment_id uuid, as_of date, percent_complete int,
+                                         item_updates jsonb, narrative text, obstacles text,
+                                         evidence_urls jsonb, reported_by text)
+    ), locked AS MATERIALIZED (
+        SELECT c.id, c.status, c.signed_on, c.adopter_province_code
+        FROM commitments c
+        WHERE c.id IN (SELECT commitment_id FROM input)
+        ORDER BY c.id
+        FOR UPDATE
+    ), checked AS MATERIALIZED (
+        SELECT i.*, l.status AS commitment_status, l.signed_on, l.adopter_province_code,
+            CASE
+                WHEN l.id IS NULL THEN 'not_found'
+                WHEN CAST(:province AS text) IS NOT NULL
+                     AND l.adopter_province_code IS DISTINCT FROM CAST(:province AS text)
+                    THEN 'other_province'
+                WHEN l.status = 'cancelled' THEN 'commitment_cancelled'
+                WHEN i.as_of < l.signed_on THEN 'before_signing'
+                ELSE (
+                    SELECT 'foreign_item:' || (u.n - 1)
+                    FROM jsonb_array_elements(i.item_updates) WITH ORDINALITY AS u(doc, n)
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM action_items a
+                        WHERE a.id = CAST(u.doc ->> 'item_id' AS uuid)
+                          AND a.commitment_id = i.commitment_id)
+                    ORDER BY u.n
+                    LIMIT 1)
+            END AS problem
+        FROM input i LEFT JOIN locked l ON l.id = i.commitment_id
+    ), accepted AS MATERIALIZED (
+        SELECT gen_random_uuid() AS id, c.* FROM checked c WHERE c.problem IS NULL
+    ), inserted AS (
+        INSERT INTO progress_reports (id, commitment_id, as_of, percent_complete, item_updates,
+                                      narrative, obstacles, evidence_urls, reported_by,
+                                      reporter_key_id)
+        SELECT a.id, a.commitment_id, a.as_of, a.percent_complete, a.item_updates,
+               a.narrative, a.obstacles,
+               ARRAY(SELECT jsonb_array_elements_text(a.evidence_urls)),
+               a.reported_by, CAST(:actor_id AS uuid)
+        FROM accepted a
+    ), item_changes AS (
+        SELECT DISTINCT ON (CAST(u.doc ->> 'item_id' AS uuid))
+               CAST(u.doc ->> 'item_id' AS uuid) AS item_id,
+               CAST(u.doc ->> 'progress' AS int) AS progress,
+               u.doc ->> 'status' AS status,
+               a.as_of
+        FROM accepted a, jsonb_array_elements(a.item_updates) WITH ORDINALITY AS u(doc, n)
+        ORDER BY CAST(u.doc ->> 'item_id' AS uuid), a.ord DESC, u.n DESC
+    ), items_updated AS (
+        UPDATE action_items ai
+        SET progress = coalesce(ic.progress, ai.progress),
+            status = coalesce(ic.status, ai.status),
+            completed_on = CASE WHEN coalesce(ic.status, ai.status) = 'done'
+                                THEN coalesce(ai.completed_on, ic.as_of) END,
+            updated_at = now(), version = ai.version + 1
+        FROM item_changes ic
+        WHERE ai.id = ic.item_id
+        RETURNING ai.id, ai.progress
+    ), item_progress AS (
+        SELECT ai.commitment_id,
+               round(sum(ai.weight * coalesce(iu.progress, ai.progress)) / sum(ai.weight), 2)
+                   AS progress
+        FROM action_items ai LEFT JOIN items_updated iu ON iu.id = ai.id
+        WHERE ai.commitment_id IN (SELECT commitment_id FROM accepted)
+        GROUP BY ai.commitment_id
+    ), latest AS (
+        SELECT DISTINCT ON (a.commitment_id) a.commitment_id, a.as_of, a.percent_complete
+        FROM accepted a
+        ORDER BY a.commitment_id, a.as_of DESC, a.ord DESC
+    ), commitments_updated AS (
+        UPDATE commitments c
+        SET status = CASE WHEN c.status = 'committed' THEN 'in_progress' ELSE c.status END,
+            latest_percent = CASE WHEN c.latest_as_of IS NULL OR l.as_of >= c.latest_as_of
+                                  THEN l.percent_complete ELSE c.latest_percent END,
+            latest_as_of = greatest(c.latest_as_of, l.as_of),
+            last_report_at = now(),
+            last_report_on = current_date,
+            progress = coalesce(
+                ip.progress,
+                CASE WHEN c.latest_as_of IS NULL OR l.as_of >= c.latest_as_of
+                     THEN l.percent_complete ELSE c.latest_percent END,
+                0),
+            updated_at = now(), version = c.version + 1
+        FROM latest l LEFT JOIN item_progress ip ON ip.commitment_id = l.commitment_id
+        WHERE c.id = l.commitment_id
+    ), events_inserted AS (
+        INSERT INTO events (actor_id, actor_role, action, entity, entity_id, province_code,
+                            changes)
+        SELECT CAST(:actor_id AS uuid), :actor_role, 'progress_report.created',
+               'progress_report', a.id::text, a.adopter_province_code,
+               jsonb_build_object('commitment_id', a.commitment_id, 'as_of', a.as_of,
+                                  'percent_complete', a.percent_complete)
+        FROM accepted a
+        UNION ALL
+        SELECT CAST(:actor_id AS uuid), :actor_role, 'commitment.transitioned', 'commitment',
+               l.id::text, l.adopter_province_code,
+               '{"from": "committed", "to": "in_progress", "reason": "first progress report"}'
+        FROM locked l
+        WHERE l.status = 'committed' AND l.id IN (SELECT commitment_id FROM accepted)
+    )
+    SELECT c.ord, c.problem, c.signed_on, a.id, now() AS created_at
+    FROM checked c LEFT JOIN accepted a ON a.ord = c.ord
+    ORDER BY c.ord
     """
 )
 
 
 @dataclass(frozen=True, slots=True)
-class CommitmentState:
-    id: uuid.UUID
-    status: str
-    signed_on: date
-    province_code: str | None
-    item_ids: frozenset[uuid.UUID]
+class ReportOutcome:
+    """What the database decided for one report of a batch.
+
+    `problem` is None when the report was stored (then `id` and `created_at` are set), else
+    one of `not_found`, `other_province`, `commitment_cancelled`, `before_signing` or
+    `foreign_item:<n>` (the n-th item update names an item of another commitment).
+    """
+
+    problem: str | None
+    signed_on: date | None
+    id: uuid.UUID | None
+    created_at: datetime
 
 
-async def lock_for_reports(
-    session: AsyncSession, commitment_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, CommitmentState]:
-    rows = (await session.execute(_LOCK_COMMITMENTS, {"ids": list(commitment_ids)})).all()
-    return {
-        r.id: CommitmentState(
-            id=r.id,
-            status=r.status,
-            signed_on=r.signed_on,
-            province_code=r.adopter_province_code,
-            item_ids=frozenset(r.item_ids),
-        )
-        for r in rows
-    }
+async def ingest_reports(
+    session: AsyncSession, reports_json: str, principal: Principal
+) -> list[ReportOutcome]:
+    """Store the reports that may be stored, in one statement; an outcome per report, in order.
 
-
-async def insert_reports(
-    session: AsyncSession, reports: Sequence[dict[str, Any]], reporter_key_id: uuid.UUID | None
-) -> dict[uuid.UUID, Any]:
-    """Insert reports in one statement; returns each id's `created_at`."""
-    params = {
-        "ids": [r["id"] for r in reports],
-        "commitment_ids": [r["commitment_id"] for r in reports],
-        "as_of": [r["as_of"] for r in reports],
-        "percent": [r["percent_complete"] for r in reports],
-        "item_updates": [json.dumps(r["item_updates"]) for r in reports],
-        "narrative": [r["narrative"] for r in reports],
-        "obstacles": [r["obstacles"] for r in reports],
-        "evidence_urls": [json.dumps(r["evidence_urls"]) for r in reports],
-        "reported_by": [r["reported_by"] for r in reports],
-        "reporter_key_id": reporter_key_id,
-    }
-    rows = (await session.execute(_INSERT_REPORTS, params)).all()
-    return {r.id: r.created_at for r in rows}
-
-
-async def apply_item_updates(session: AsyncSession, updates: Sequence[dict[str, Any]]) -> None:
-    if not updates:
-        return
-    await session.execute(
-        _APPLY_ITEM_UPDATES,
+    `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
+    principal may only report on commitments of its own province.
+    """
+    rows = await session.execute(
+        _INGEST,
         {
-            "ids": [u["item_id"] for u in updates],
-            "progress": [u["progress"] for u in updates],
-            "status": [u["status"] for u in updates],
-            "as_of": [u["as_of"] for u in updates],
+            "reports": reports_json,
+            "province": principal.province_code if principal.is_scoped else None,
+            "actor_id": principal.id,
+            "actor_role": principal.role.value,
         },
     )
-
-
-async def apply_reports_to_commitments(
-    session: AsyncSession, latest: Sequence[tuple[uuid.UUID, date, int]]
-) -> None:
-    """Per commitment, the latest report of the batch: status, latest percentage, progress."""
-    await session.execute(
-        _APPLY_TO_COMMITMENTS,
-        {
-            "ids": [c for c, _, _ in latest],
-            "as_of": [a for _, a, _ in latest],
-            "percent": [p for _, _, p in latest],
-        },
-    )
+    return [ReportOutcome(r.problem, r.signed_on, r.id, r.created_at) for r in rows]
 
 
 async def list_reports(
@@ -446,46 +462,3 @@ async def list_reports(
 async def latest_report(session: AsyncSession, commitment_id: uuid.UUID) -> ProgressReport | None:
     rows = await list_reports(session, commitment_id, None, 1)
     return rows[0] if rows else None
-
-
-_REPORT_EVENTS = text(
-    """
-    INSERT INTO events (actor_id, actor_role, action, entity, entity_id, province_code, changes)
-    SELECT CAST(:actor_id AS uuid), :actor_role, 'progress_report.created', 'progress_report',
-           e.id::text, e.province_code,
-           jsonb_build_object('commitment_id', e.commitment_id, 'as_of', e.as_of,
-                              'percent_complete', e.percent)
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:commitment_ids AS uuid[]), CAST(:as_of AS date[]),
-                CAST(:percent AS int[]), CAST(:provinces AS text[]))
-         AS e(id, commitment_id, as_of, percent, province_code)
-    UNION ALL
-    SELECT CAST(:actor_id AS uuid), :actor_role, 'commitment.transitioned', 'commitment',
-           s.id::text, s.province_code,
-           '{"from": "committed", "to": "in_progress", "reason": "first progress report"}'::jsonb
-    FROM unnest(CAST(:started AS uuid[]), CAST(:started_provinces AS text[]))
-         AS s(id, province_code)
-    """
-)
-
-
-async def insert_report_events(
-    session: AsyncSession,
-    principal: Any,
-    reports: Sequence[tuple[uuid.UUID, uuid.UUID, date, int, str | None]],
-    started: Sequence[tuple[uuid.UUID, str | None]],
-) -> None:
-    """One event per report, and one per commitment the batch moved to in_progress."""
-    await session.execute(
-        _REPORT_EVENTS,
-        {
-            "actor_id": principal.id,
-            "actor_role": principal.role.value,
-            "ids": [r[0] for r in reports],
-            "commitment_ids": [r[1] for r in reports],
-            "as_of": [r[2] for r in reports],
-            "percent": [r[3] for r in reports],
-            "provinces": [r[4] for r in reports],
-            "started": [s[0] for s in started],
-            "started_provinces": [s[1] for s in started],
-        },
-    )

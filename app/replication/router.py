@@ -389,9 +389,11 @@ async def create_progress_report(
 )
 async def create_progress_report_batch(
     request: Request, session: Session, principal: Reporter, body: BatchRequest
-) -> BatchResponse:
+) -> Response:
     """Up to 500 reports, each validated and applied on its own: the response has one result
     per report, in order, with either the stored report (201) or a problem. A report for
     another province's commitment fails alone (403). The batch is idempotent under its
     `Idempotency-Key` (required for integration keys)."""
-    return await service.ingest_reports(session, principal, body.reports, request.url.path)
+    outcome = await service.ingest_reports(session, principal, body.reports, request.url.path)
+    # Already serialised in the shape of BatchResponse (see service.BatchOutcome).
+    return Response(outcome.to_json(), media_type="application/json")
