@@ -402,46 +402,51 @@ _INGEST = text(
         FROM locked l
         WHERE l.status = 'committed' AND l.id IN (SELECT commitment_id FROM accepted)
     )
-    SELECT c.ord, c.problem, c.signed_on, a.id, now() AS created_at
+    SELECT array_agg(c.problem ORDER BY c.ord) AS problems,
+           array_agg(c.signed_on ORDER BY c.ord) AS signed_on,
+           array_agg(a.id ORDER BY c.ord) AS ids,
+           now() AS created_at
     FROM checked c LEFT JOIN accepted a ON a.ord = c.ord
-    ORDER BY c.ord
     """
 )
 
 
 @dataclass(frozen=True, slots=True)
-class ReportOutcome:
-    """What the database decided for one report of a batch.
+class IngestOutcome:
+    """What the database decided for the reports of a batch, in their order.
 
-    `problem` is None when the report was stored (then `id` and `created_at` are set), else
-    one of `not_found`, `other_province`, `commitment_cancelled`, `before_signing` or
-    `foreign_item:<n>` (the n-th item update names an item of another commitment).
+    `ids[n]` is the stored report's id, or None when report n was refused; `problems[n]` then
+    says why: `not_found`, `other_province`, `commitment_cancelled`, `before_signing` (see
+    `signed_on[n]`) or `foreign_item:<k>` (its k-th item update names another commitment's
+    item). Every stored report has `created_at`, the transaction's time.
     """
 
-    problem: str | None
-    signed_on: date | None
-    id: uuid.UUID | None
+    ids: list[uuid.UUID | None]
+    problems: list[str | None]
+    signed_on: list[date | None]
     created_at: datetime
 
 
 async def ingest_reports(
     session: AsyncSession, reports_json: str, principal: Principal
-) -> list[ReportOutcome]:
-    """Store the reports that may be stored, in one statement; an outcome per report, in order.
+) -> IngestOutcome:
+    """Store the reports that may be stored, in one statement (see `_INGEST`).
 
     `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
     principal may only report on commitments of its own province.
     """
-    rows = await session.execute(
-        _INGEST,
-        {
-            "reports": reports_json,
-            "province": principal.province_code if principal.is_scoped else None,
-            "actor_id": principal.id,
-            "actor_role": principal.role.value,
-        },
-    )
-    return [ReportOutcome(r.problem, r.signed_on, r.id, r.created_at) for r in rows]
+    row = (
+        await session.execute(
+            _INGEST,
+            {
+                "reports": reports_json,
+                "province": principal.province_code if principal.is_scoped else None,
+                "actor_id": principal.id,
+                "actor_role": principal.role.value,
+            },
+        )
+    ).one()
+    return IngestOutcome(row.ids, row.problems, row.signed_on, row.created_at)
 
 
 async def list_reports(

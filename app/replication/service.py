@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -492,7 +493,7 @@ async def update_item(
 # --- Progress reports -------------------------------------------------------------------
 
 _reports_adapter: TypeAdapter[list[BatchReport]] = TypeAdapter(list[BatchReport])
-_report_adapter: TypeAdapter[BatchReport] = TypeAdapter(BatchReport)
+_report_serializer = BatchReport.__pydantic_serializer__
 _json: TypeAdapter[Any] = TypeAdapter(Any)
 
 
@@ -553,7 +554,7 @@ def _stored(index: int, report_id: uuid.UUID, report: bytes, created_at: bytes) 
 def _validate(raw: Sequence[Any]) -> tuple[dict[int, BatchReport], dict[int, list[Any]]]:
     """Validate every report in one call; on errors, once more without the bad ones."""
     try:
-        return dict(enumerate(_reports_adapter.validate_python(raw))), {}
+        return dict(enumerate(_reports_adapter.validator.validate_python(raw))), {}
     except ValidationError as exc:
         bad: dict[int, list[Any]] = {}
         for err in exc.errors():
@@ -565,9 +566,10 @@ def _validate(raw: Sequence[Any]) -> tuple[dict[int, BatchReport], dict[int, lis
     ), bad
 
 
-def _refusal(principal: Principal, report: BatchReport, outcome: Any) -> ProblemError:
-    """The problem of a report the database refused (see `repository.ReportOutcome`)."""
-    reason: str = outcome.problem
+def _refusal(
+    principal: Principal, report: BatchReport, reason: str, signed_on: date | None
+) -> ProblemError:
+    """The problem of a report the database refused (see `repository.IngestOutcome`)."""
     if reason == "not_found":
         return NotFound(f"Commitment {report.commitment_id} does not exist.")
     if reason == "other_province":
@@ -582,7 +584,7 @@ def _refusal(principal: Principal, report: BatchReport, outcome: Any) -> Problem
         )
     if reason == "before_signing":
         return field_error(
-            "/body/as_of", f"as_of is before the commitment was signed ({outcome.signed_on})."
+            "/body/as_of", f"as_of is before the commitment was signed ({signed_on})."
         )
     n = reason.removeprefix("foreign_item:")
     return field_error(
@@ -612,17 +614,20 @@ async def ingest_reports(
         results[index] = _rejected(index, problem, instance)
     accepted = 0
     if parsed:
-        docs = [_report_adapter.dump_json(r) for r in parsed.values()]
-        outcomes = await repository.ingest_reports(
+        to_json = _report_serializer.to_json
+        docs = [to_json(r) for r in parsed.values()]
+        outcome = await repository.ingest_reports(
             session, (b"[" + b",".join(docs) + b"]").decode(), principal
         )
-        created_at = _json.dump_json(outcomes[0].created_at)
-        for (index, report), doc, outcome in zip(parsed.items(), docs, outcomes, strict=True):
-            if outcome.id is not None:
-                results[index] = _stored(index, outcome.id, doc, created_at)
+        created_at = _json.dump_json(outcome.created_at)
+        for n, (index, doc, report_id) in enumerate(zip(parsed, docs, outcome.ids, strict=True)):
+            if report_id is not None:
+                results[index] = _stored(index, report_id, doc, created_at)
                 accepted += 1
             else:
-                exc = _refusal(principal, report, outcome)
+                reason, signed_on = outcome.problems[n], outcome.signed_on[n]
+                assert reason is not None  # noqa: S101 - a refused report has a reason
+                exc = _refusal(principal, parsed[index], reason, signed_on)
                 results[index] = _rejected(index, exc, instance, f"/body/reports/{index}")
     return BatchOutcome(accepted, results)
 
