@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.db import Session
@@ -208,15 +208,17 @@ async def review_proposal(
     session: Session,
     principal: Reviewer,
     proposal_id: ProposalId,
-    body: ReviewRequest,
     response: Response,
+    body: Annotated[ReviewRequest | None, Body()] = None,
     if_match: IfMatchHeader = None,
 ) -> ProposalRead:
     """Reviewers only: `submitted → under_review`, or `deferred → under_review` to take a
     deferred proposal up again. Any other status is 409 with the allowed moves in
-    `allowed`. `If-Match` is optional here and checked when sent."""
+    `allowed`. The body is optional. `If-Match` is optional here and checked when sent."""
     version = expected_version(if_match) if if_match is not None else None
-    proposal = await service.review(session, principal, proposal_id, version, body)
+    proposal = await service.review(
+        session, principal, proposal_id, version, body or ReviewRequest()
+    )
     set_etag(response, proposal.version)
     return proposal
 

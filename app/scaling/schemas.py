@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field
 
 from app.core.schemas import ProvinceCode, Record, RequestModel, ResponseModel, Text
+from app.innovations.schemas import Scale
 
 
 def _not_blank(value: str) -> str:
@@ -95,7 +96,7 @@ class CandidateInnovation(ResponseModel):
     id: uuid.UUID
     title: str
     province_code: str | None
-    scale: str = Field(description="`local` or `provincial` (national ones are not candidates).")
+    scale: Scale = Field(description="`local` or `provincial` (national ones are not candidates).")
 
 
 class Candidate(ResponseModel):

@@ -461,3 +461,14 @@ async def test_a_decision_of_submitted_is_not_an_outcome(
     )
 
     assert problem(r, 422)["errors"][0]["pointer"] == "/body/outcome"
+
+
+async def test_review_needs_no_body(
+    client: httpx.AsyncClient, admin: Headers, reviewer: Headers, kia: Innovation
+) -> None:
+    created = await proposed(client, admin, kia)
+
+    r = await client.post(f"{PROPOSALS}/{created.json()['id']}/review", headers=reviewer)
+
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "under_review"
