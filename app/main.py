@@ -27,6 +27,7 @@ from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
+from app.scaling.router import router as scaling_router
 
 logger = structlog.get_logger("app")
 
@@ -52,6 +53,12 @@ TAGS = [
         "name": "replication",
         "description": "Replication programmes (program replikasi): regencies and cities "
         "commit to adopt innovations, with action plans, mentors and progress reports.",
+    },
+    {
+        "name": "scaling",
+        "description": "Scaling up (glokalisasi): candidates ranked against criteria, "
+        "proposals to adopt an innovation as a provincial or national programme, and "
+        "reviewers' decisions.",
     },
     {
         "name": "events",
@@ -128,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         institutions_router,
         innovations_router,
         replication_router,
+        scaling_router,
         events_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -8,6 +8,7 @@ from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.region import Region
 from app.models.replication import ActionItem, Commitment, ProgressReport, ReplicationProgram
+from app.models.scaling import ScalingProposal
 from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ProgressReport",
     "Region",
     "ReplicationProgram",
+    "ScalingProposal",
     "SustainabilityAssessment",
     "SustainabilityRubric",
 ]

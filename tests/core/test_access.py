@@ -47,6 +47,8 @@ PROGRESS_REPORTERS = Rule(
     roles=frozenset({Role.admin, Role.coordinator, Role.integration}),
     province_scoped=True,
 )
+# Only reviewers decide scaling proposals (not even admins).
+REVIEWERS = Rule(anonymous=False, roles=frozenset({Role.reviewer}))
 
 # (method, path template) → who may call it. Every route of the app must be listed here.
 ACCESS: dict[tuple[str, str], Rule] = {
@@ -83,6 +85,13 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/commitments/{commitment_id}/progress-reports"): OPEN,
     ("POST", "/api/v1/commitments/{commitment_id}/progress-reports"): PROGRESS_REPORTERS,
     ("POST", "/api/v1/progress-reports/batch"): PROGRESS_REPORTERS,
+    # scaling
+    ("GET", "/api/v1/scaling/candidates"): OPEN,
+    ("GET", "/api/v1/scaling-proposals"): OPEN,
+    ("POST", "/api/v1/scaling-proposals"): PROVINCE_MANAGERS,
+    ("GET", "/api/v1/scaling-proposals/{proposal_id}"): OPEN,
+    ("POST", "/api/v1/scaling-proposals/{proposal_id}/review"): REVIEWERS,
+    ("POST", "/api/v1/scaling-proposals/{proposal_id}/decision"): REVIEWERS,
     # events
     ("GET", "/api/v1/events"): ANY_KEY,
     # operations
@@ -350,12 +359,26 @@ async def _post_award(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepa
     return url, {"json": {"competition": "KIPP", "year": 2019, "tier": "top_99"}}
 
 
+async def _post_scaling_proposal(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    institution = (await _new_institution(client, admin)).json()["id"]
+    body = _innovation_body(institution) | {"status": "published"}
+    created = await client.post(INNOVATIONS, json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    proposal = {
+        "innovation_id": created.json()["id"],
+        "target_scale": "national",
+        "rationale": "Layak menjadi program nasional.",
+    }
+    return "/api/v1/scaling-proposals", {"json": proposal}
+
+
 PROVINCE_PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/institutions"): _post_institution,
     ("PATCH", "/api/v1/institutions/{institution_id}"): _patch_institution,
     ("POST", "/api/v1/innovations"): _post_innovation,
     ("PATCH", "/api/v1/innovations/{innovation_id}"): _patch_innovation,
     ("POST", "/api/v1/innovations/{innovation_id}/awards"): _post_award,
+    ("POST", "/api/v1/scaling-proposals"): _post_scaling_proposal,
 }
 
 

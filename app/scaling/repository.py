@@ -1,0 +1,346 @@
+"""SQL of scaling up: the candidates ranking (one statement per page) and proposals."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    cast,
+    distinct,
+    false,
+    func,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict
+from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.repository import update_versioned
+from app.models.innovation import Award, Innovation
+from app.models.replication import Commitment
+from app.models.scaling import ScalingProposal
+from app.models.sustainability import SustainabilityAssessment
+
+# Replicas that count towards scaling up: launched, or launched and since sustained.
+LIVE_STATUSES = ("launched", "sustained")
+# Scales an approval may raise from: a provincial approval never lowers a national one.
+LOWER_SCALES = {"provincial": ("local",), "national": ("local", "provincial")}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """What each criterion asks for. The defaults are the programme's usual bar."""
+
+    min_replicas: int = 3
+    min_other_provinces: int = 2
+    require_sustained: bool = True
+    min_awards: int = 1
+
+    def cursor_name(self) -> str:
+        """Part of every cursor: a page of one set of thresholds never continues another."""
+        return (
+            f"candidates:{self.min_replicas}:{self.min_other_provinces}:"
+            f"{int(self.require_sustained)}:{self.min_awards}"
+        )
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def _figures(t: Thresholds, where: Sequence[ColumnElement[bool]] = ()) -> Subquery:
+    """Per innovation: the figures, each criterion's verdict and the number met.
+
+    The figures come from three aggregates over the whole tables (hash-joined to the
+    innovations), so a page costs one pass over each table, not one query per innovation.
+    """
+    i, c, a = Innovation, Commitment, SustainabilityAssessment
+    live = (
+        select(
+            c.innovation_id.label("innovation_id"),
+            func.count().label("replicas"),
+            func.count(distinct(c.adopter_province_code))
+            .filter(c.adopter_province_code.is_distinct_from(i.province_code))
+            .label("other_provinces"),
+        )
+        .join(i, i.id == c.innovation_id)
+        .where(c.status.in_(LIVE_STATUSES))
+        .group_by(c.innovation_id)
+        .subquery("live")
+    )
+    # The assessment of the innovation at its origin with the highest period.
+    latest = (
+        select(a.innovation_id, a.verdict, a.score, a.period)
+        .where(a.innovation_id.is_not(None))
+        .ext(distinct_on(a.innovation_id))
+        .order_by(a.innovation_id, a.period.desc())
+        .subquery("latest")
+    )
+    won = (
+        select(Award.innovation_id, func.count().label("awards"))
+        .group_by(Award.innovation_id)
+        .subquery("won")
+    )
+    replicas = func.coalesce(live.c.replicas, 0)
+    other_provinces = func.coalesce(live.c.other_provinces, 0)
+    awards = func.coalesce(won.c.awards, 0)
+    replicas_met = replicas >= t.min_replicas
+    provinces_met = other_provinces >= t.min_other_provinces
+    sustained_met = (
+        func.coalesce(latest.c.verdict == "sustained", false()) if t.require_sustained else true()
+    )
+    awards_met = awards >= t.min_awards
+    met = (
+        cast(replicas_met, Integer)
+        + cast(provinces_met, Integer)
+        + cast(sustained_met, Integer)
+        + cast(awards_met, Integer)
+    )
+    return (
+        select(
+            i.id.label("id"),
+            i.title.label("title"),
+            i.province_code.label("province_code"),
+            i.scale.label("scale"),
+            i.status.label("status"),
+            replicas.label("replicas"),
+            other_provinces.label("other_provinces"),
+            latest.c.verdict.label("verdict"),
+            latest.c.score.label("score"),
+            latest.c.period.label("period"),
+            awards.label("awards"),
+            replicas_met.label("replicas_met"),
+            provinces_met.label("provinces_met"),
+            sustained_met.label("sustained_met"),
+            awards_met.label("awards_met"),
+            met.label("met"),
+        )
+        .select_from(i)
+        .outerjoin(live, live.c.innovation_id == i.id)
+        .outerjoin(latest, latest.c.innovation_id == i.id)
+        .outerjoin(won, won.c.innovation_id == i.id)
+        .where(*where)
+        .subquery("figures")
+    )
+
+
+def candidate_filters(province: str | None) -> list[ColumnElement[bool]]:
+    """Published innovations not yet national (optionally of one province)."""
+    where = [Innovation.status == "published", Innovation.scale != "national"]
+    if province is not None:
+        where.append(Innovation.province_code == province)
+    return where
+
+
+def candidate_keys(figures: Subquery) -> tuple[SortKey, ...]:
+    """The ranking: criteria met, then replicas, then id (all descending)."""
+    return (
+        SortKey(figures.c.met, True),
+        SortKey(figures.c.replicas, True),
+        SortKey(figures.c.id, True),
+    )
+
+
+def _candidates(
+    t: Thresholds, where: Sequence[ColumnElement[bool]], criteria_total: int, only_eligible: bool
+) -> tuple[Select[Any], Subquery]:
+    figures = _figures(t, where)
+    stmt = select(figures)
+    if only_eligible:
+        stmt = stmt.where(figures.c.met == criteria_total)
+    return stmt, figures
+
+
+async def list_candidates(
+    session: AsyncSession,
+    t: Thresholds,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    criteria_total: int,
+    only_eligible: bool,
+    after: list[Any] | None,
+    limit: int,
+) -> list[Any]:
+    """One page of the ranking, in one statement."""
+    stmt, figures = _candidates(t, where, criteria_total, only_eligible)
+    keys = candidate_keys(figures)
+    if after is not None:
+        stmt = stmt.where(keyset_after(keys, after))
+    stmt = stmt.order_by(*order_by(keys)).limit(limit)
+    return list((await session.execute(stmt)).all())
+
+
+async def count_candidates(
+    session: AsyncSession,
+    t: Thresholds,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    criteria_total: int,
+    only_eligible: bool,
+) -> int:
+    stmt, _ = _candidates(t, where, criteria_total, only_eligible)
+    return int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+async def evidence_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any | None:
+    """The innovation's figures under the default thresholds, with the read model's extras
+    (replications by status, provinces reached, awards): one statement."""
+    figures = _figures(DEFAULT_THRESHOLDS, [Innovation.id == innovation_id])
+    c = Commitment
+    by_status = (
+        select(c.status, func.count().label("n"))
+        .where(c.innovation_id == figures.c.id)
+        .group_by(c.status)
+        .correlate(figures)
+        .subquery("by_status")
+    )
+    replications_by_status = select(
+        func.coalesce(
+            func.json_object_agg(by_status.c.status, by_status.c.n), literal_column("'{}'::json")
+        )
+    ).scalar_subquery()
+    provinces_reached = (
+        select(func.count(distinct(c.adopter_province_code)))
+        .where(c.innovation_id == figures.c.id, c.status != "cancelled")
+        .scalar_subquery()
+    )
+    award = func.json_build_object(
+        "competition", Award.competition, "year", Award.year, "tier", Award.tier
+    )
+    awards = (
+        select(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(award, Award.year.desc(), Award.tier)),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(Award.innovation_id == figures.c.id)
+        .scalar_subquery()
+    )
+    stmt = select(
+        figures,
+        replications_by_status.label("replications_by_status"),
+        provinces_reached.label("provinces_reached"),
+        awards.label("award_list"),
+        func.now().label("taken_at"),
+    )
+    return (await session.execute(stmt)).first()
+
+
+# --- Proposals --------------------------------------------------------------------------
+
+PROPOSAL_KEYS = (
+    SortKey(ScalingProposal.created_at, True),
+    SortKey(ScalingProposal.id, True),
+)
+PROPOSAL_SORT = "-created_at"
+
+
+def _proposal_select() -> Select[ScalingProposal, str]:
+    return select(ScalingProposal, Innovation.title.label("innovation_title")).join(
+        Innovation, Innovation.id == ScalingProposal.innovation_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalFilters:
+    status: str | None = None
+    innovation_id: uuid.UUID | None = None
+    target_scale: str | None = None
+    province: str | None = None
+
+
+def proposal_filters(f: ProposalFilters) -> list[ColumnElement[bool]]:
+    p = ScalingProposal
+    return [
+        column == value
+        for column, value in (
+            (p.status, f.status),
+            (p.innovation_id, f.innovation_id),
+            (p.target_scale, f.target_scale),
+            (p.province_code, f.province),
+        )
+        if value is not None
+    ]
+
+
+async def list_proposals(
+    session: AsyncSession, where: list[ColumnElement[bool]], after: list[Any] | None, limit: int
+) -> list[Any]:
+    stmt = _proposal_select().where(*where).order_by(*order_by(PROPOSAL_KEYS)).limit(limit)
+    if after is not None:
+        stmt = stmt.where(keyset_after(PROPOSAL_KEYS, after))
+    return list((await session.execute(stmt)).all())
+
+
+async def count_proposals(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
+    stmt = select(func.count()).select_from(ScalingProposal).where(*where)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def get_proposal_row(session: AsyncSession, proposal_id: uuid.UUID) -> Any | None:
+    stmt = _proposal_select().where(ScalingProposal.id == proposal_id)
+    return (await session.execute(stmt)).first()
+
+
+async def lock_proposal(session: AsyncSession, proposal_id: uuid.UUID) -> ScalingProposal | None:
+    """The proposal, locked until the transaction ends (serialises its workflow steps)."""
+    stmt = (
+        select(ScalingProposal)
+        .where(ScalingProposal.id == proposal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def insert_proposal(session: AsyncSession, values: dict[str, Any]) -> ScalingProposal:
+    proposal = ScalingProposal(**values)
+    session.add(proposal)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if "ux_scaling_proposals_open_target" in str(exc.orig):
+            raise Conflict(
+                "This innovation already has an open proposal for this target; decide that "
+                "one first.",
+                code="duplicate_proposal",
+            ) from exc
+        raise
+    await session.refresh(proposal)
+    return proposal
+
+
+async def update_proposal(
+    session: AsyncSession, proposal: ScalingProposal, version: int, values: dict[str, Any]
+) -> ScalingProposal:
+    return await update_versioned(session, proposal, version, values)
+
+
+async def raise_scale(
+    session: AsyncSession, innovation_id: uuid.UUID, target: str
+) -> tuple[str, str | None] | None:
+    """Set the innovation's scale to `target` unless it is already there or above.
+
+    Returns (the new scale, the innovation's province) when it changed, else None.
+    """
+    stmt = (
+        update(Innovation)
+        .where(Innovation.id == innovation_id, Innovation.scale.in_(LOWER_SCALES[target]))
+        .values(scale=target, version=Innovation.version + 1, updated_at=func.now())
+        .returning(Innovation.scale, Innovation.province_code)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(stmt)).first()
+    return (row.scale, row.province_code) if row is not None else None
