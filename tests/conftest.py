@@ -167,6 +167,7 @@ TABLES_TO_CLEAN = (
     "institutions",
     "api_keys",
     "events",
+    "replication_programs",
 )
 
 
