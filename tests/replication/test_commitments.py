@@ -556,7 +556,7 @@ async def test_stale_flag_and_filter(
     cases = [  # (signed_on, last_report_on, status, stale)
         (long_ago, None, "committed", True),
         (long_ago, days_ago(120), "in_progress", True),
-        (long_ago, days_ago(91), "stalled", True),
+        (long_ago, days_ago(95), "stalled", True),
         (long_ago, days_ago(30), "in_progress", False),
         (lately, None, "committed", False),
         (long_ago, None, "cancelled", False),
