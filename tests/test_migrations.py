@@ -7,6 +7,7 @@ off the test session's event loop (and leaves that thread's loop policy alone).
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,7 +89,7 @@ def head_revision(url: URL) -> str:
 @pytest.fixture
 def empty_database(server: URL, worker_id: str) -> Iterator[URL]:
     """A new, empty database on the test server, dropped afterwards."""
-    name = f"inovasi_migr_{worker_id}"
+    name = f"inovasi_migr_{os.getpid()}_{worker_id}"
     url = in_thread(asyncio.run, recreate_database(server, name))
     yield url
 

@@ -90,7 +90,9 @@ async def count_programs(session: AsyncSession, where: list[ColumnElement[bool]]
 
 
 def overdue_expr() -> ColumnElement[bool]:
+    # Never NULL (a commitment without a target is not overdue), so `overdue=false` can negate it.
     return and_(
+        Commitment.target_launch_on.is_not(None),
         Commitment.target_launch_on < func.current_date(),
         Commitment.status.in_(OVERDUE_STATUSES),
     )

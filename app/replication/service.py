@@ -473,6 +473,9 @@ async def update_item(
             sent[name] = getattr(data, name)
     if sent.get("status") == "done" and item.completed_on is None and "completed_on" not in sent:
         sent["completed_on"] = today()
+    # A reopened item is not completed (as when a progress report reopens it).
+    if sent.get("status") not in (None, "done") and "completed_on" not in sent:
+        sent["completed_on"] = None
     ensure_version(item.version, version)
     changes = changed_fields(item, sent)
     if changes:
