@@ -293,8 +293,9 @@ async def items_of(session: AsyncSession, commitment_id: uuid.UUID) -> Sequence[
 # One statement ingests a whole batch. It reads the valid reports from one JSON parameter,
 # locks their commitments in id order (so concurrent batches never deadlock), decides for each
 # report whether it may be stored, and for the accepted ones inserts the reports, applies the
-# item updates (the batch's last update of an item wins), updates each commitment from its
-# latest report (status, latest percentage, progress) and writes the events.
+# item updates, updates each commitment from its latest report (status, latest percentage,
+# progress) and writes the events. Within a batch, the report with the latest `as_of` (then the
+# later one) decides both the percentage and an item's state.
 #
 # The CTEs of one statement see the same snapshot, not each other's writes: the commitment's
 # progress is therefore computed from the items joined with `items_updated`, not re-read.
@@ -334,7 +335,15 @@ _INGEST = text(
             END AS problem
         FROM input i LEFT JOIN locked l ON l.id = i.commitment_id
     ), accepted AS MATERIALIZED (
-        SELECT gen_random_uuid() AS id, c.* FROM checked c WHERE c.problem IS NULL
+        -- Time-ordered ids (UUID version 7: milliseconds, then the report's position in the
+        -- batch, then random bits): reports of one transaction share `created_at`, and the
+        -- id orders them as they were sent; the primary key grows at its right edge.
+        SELECT CAST(lpad(to_hex(CAST(extract(epoch FROM now()) * 1000 AS bigint)), 12, '0')
+                    || '7' || lpad(to_hex(c.ord), 3, '0')
+                    || substr(r.u, 20, 4) || substr(r.u, 25, 12) AS uuid) AS id,
+               c.*
+        FROM checked c, LATERAL (SELECT CAST(gen_random_uuid() AS text) AS u) r
+        WHERE c.problem IS NULL
     ), inserted AS (
         INSERT INTO progress_reports (id, commitment_id, as_of, percent_complete, item_updates,
                                       narrative, obstacles, evidence_urls, reported_by,
@@ -351,7 +360,7 @@ _INGEST = text(
                u.doc ->> 'status' AS status,
                a.as_of
         FROM accepted a, jsonb_array_elements(a.item_updates) WITH ORDINALITY AS u(doc, n)
-        ORDER BY CAST(u.doc ->> 'item_id' AS uuid), a.ord DESC, u.n DESC
+        ORDER BY CAST(u.doc ->> 'item_id' AS uuid), a.as_of DESC, a.ord DESC, u.n DESC
     ), items_updated AS (
         UPDATE action_items ai
         SET progress = coalesce(ic.progress, ai.progress),

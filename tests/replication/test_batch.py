@@ -411,3 +411,51 @@ async def test_coordinator_batch_for_its_province_is_stored(
 
     assert r.json()["accepted"] == 2
     assert [await reports_of(session, s.commitment) for s in scenes] == [1, 1]
+
+
+# --- Order within a batch -----------------------------------------------------------------
+
+
+async def test_reports_of_one_batch_are_listed_newest_first_in_the_order_sent(
+    client: httpx.AsyncClient, session: AsyncSession, admin: Headers
+) -> None:
+    s = await make_scene(client, session, admin)
+    reports = [report(s.commitment, percent_complete=n, as_of="2022-03-31") for n in range(5)]
+
+    r = await client.post(BATCH, json={"reports": reports}, headers=admin)
+    listed = await client.get(f"{COMMITMENTS}/{s.commitment}/progress-reports")
+    detail = await client.get(f"{COMMITMENTS}/{s.commitment}")
+
+    assert r.status_code == 200, r.text
+    assert [x["percent_complete"] for x in listed.json()["items"]] == [4, 3, 2, 1, 0]
+    assert detail.json()["latest_report"]["percent_complete"] == 4
+    assert detail.json()["progress"] == 4.0
+
+
+async def test_within_a_batch_the_latest_as_of_decides_an_item_and_the_percentage(
+    client: httpx.AsyncClient, session: AsyncSession, admin: Headers
+) -> None:
+    s = await make_scene(client, session, admin)
+    item = await create_item(client, admin, s.commitment)
+    newer = report(
+        s.commitment,
+        as_of="2022-05-31",
+        percent_complete=70,
+        item_updates=[{"item_id": item["id"], "progress": 80, "status": "doing"}],
+    )
+    older = report(
+        s.commitment,
+        as_of="2022-02-28",
+        percent_complete=20,
+        item_updates=[{"item_id": item["id"], "progress": 10, "status": "todo"}],
+    )
+
+    r = await client.post(BATCH, json={"reports": [newer, older]}, headers=admin)
+
+    assert r.status_code == 200, r.text
+    stored = await rows(
+        session, "SELECT progress, status FROM action_items WHERE id = :i", i=item["id"]
+    )
+    assert [tuple(x) for x in stored] == [(80, "doing")]
+    commitment = await commitment_row(session, s.commitment)
+    assert (commitment.latest_percent, float(commitment.progress)) == (70, 80.0)
