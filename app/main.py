@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
+from app.core.docs import add_components, restore_examples, route_models
 from app.core.embedded import resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
 from app.core.idempotency import Replay, purge_expired
@@ -27,6 +28,8 @@ from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
+from app.replication.schemas import BatchReport
+from app.stats.router import router as stats_router
 
 logger = structlog.get_logger("app")
 
@@ -52,6 +55,11 @@ TAGS = [
         "name": "replication",
         "description": "Replication programmes (program replikasi): regencies and cities "
         "commit to adopt innovations, with action plans, mentors and progress reports.",
+    },
+    {
+        "name": "stats",
+        "description": "Statistics (statistik) for dashboards, maps and charts: headline "
+        "counts, figures per province and replication flows between provinces. Open data.",
     },
     {
         "name": "events",
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         institutions_router,
         innovations_router,
         replication_router,
+        stats_router,
         events_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -160,6 +169,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
+    add_components(schema, [BatchReport])
+    restore_examples(schema, route_models(app) | {Problem, FieldError})
     problem_content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():

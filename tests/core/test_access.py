@@ -83,6 +83,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/commitments/{commitment_id}/progress-reports"): OPEN,
     ("POST", "/api/v1/commitments/{commitment_id}/progress-reports"): PROGRESS_REPORTERS,
     ("POST", "/api/v1/progress-reports/batch"): PROGRESS_REPORTERS,
+    # statistics (open data)
+    ("GET", "/api/v1/stats/overview"): OPEN,
+    ("GET", "/api/v1/stats/provinces"): OPEN,
+    ("GET", "/api/v1/stats/replication-flows"): OPEN,
     # events
     ("GET", "/api/v1/events"): ANY_KEY,
     # operations
