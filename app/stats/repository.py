@@ -50,16 +50,18 @@ def counts_by(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[Any]:
 
 
 def latest_assessments() -> Subquery:
-    """Each subject's latest assessment (highest period): its verdict and province.
+    """Each subject's latest assessment (highest period; one per subject and period): its
+    verdict and province.
 
     A subject is an innovation or a commitment; exactly one of the two ids is set, and
-    DISTINCT ON treats the other's NULLs as equal, so each subject forms one group.
+    DISTINCT ON treats the other's NULLs as equal, so each subject forms one group. The index
+    `ix_sustainability_assessments_latest` serves it in order, without a sort.
     """
     a = SustainabilityAssessment
     return (
         select(a.verdict, a.province_code)
         .ext(distinct_on(a.innovation_id, a.commitment_id))
-        .order_by(a.innovation_id, a.commitment_id, a.period.desc(), a.assessed_on.desc())
+        .order_by(a.innovation_id, a.commitment_id, a.period.desc())
         .subquery("latest_assessments")
     )
 
