@@ -60,6 +60,32 @@ async def test_loading_the_demo_again_creates_nothing_and_changes_no_table(
     assert await table_state(session) == before
 
 
+async def test_loading_again_after_demo_records_were_edited_changes_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    blora = data.institution_id("gov_blora")
+    current = await client.get(f"/api/v1/institutions/{blora}")
+    renamed = await client.patch(
+        f"/api/v1/institutions/{blora}",
+        json={"name": "Pemkab Blora"},
+        headers=admin | {"If-Match": current.headers["etag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    cancelled = await client.post(
+        f"/api/v1/commitments/{data.commitment_id('jateng_2021', 'gkb', 'gov_kebumen')}"
+        "/transitions",
+        json={"to": "cancelled", "reason": "Uji"},
+        headers=admin,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    before = await table_state(session)
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    assert await table_state(session) == before
+
+
 async def test_the_demo_has_both_programmes_and_their_commitments(session: AsyncSession) -> None:
     rows = (
         await session.execute(

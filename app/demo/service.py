@@ -31,6 +31,7 @@ from app.innovations.schemas import AwardCreate, InnovationCreate
 from app.institutions import service as institutions
 from app.institutions.schemas import InstitutionCreate
 from app.models.innovation import Award, Innovation
+from app.models.institution import Institution
 from app.models.replication import Commitment, ReplicationProgram
 from app.replication import service as replication
 from app.replication.schemas import (
@@ -71,14 +72,18 @@ async def load_demo(session: AsyncSession) -> Counter[str]:
 async def _institutions(
     session: AsyncSession, principal: Principal, created: Counter[str]
 ) -> dict[str, uuid.UUID]:
-    """Governments first, then their OPDs. An institution already registered under the same
-    name and region is reused."""
+    """Governments first, then their OPDs. A demo institution found by its id (even renamed
+    since) is kept; another one registered under the same name and region is reused."""
+    seeded = await repository.existing_ids(
+        session, Institution, [data.institution_id(i.key) for i in data.INSTITUTIONS]
+    )
     found = await repository.institutions_by_name(
         session, [(i.name, i.region_code) for i in data.INSTITUTIONS]
     )
     ids: dict[str, uuid.UUID] = {}
     for spec in sorted(data.INSTITUTIONS, key=lambda i: i.parent is not None):
-        existing = found.get((spec.name, spec.region_code))
+        record_id = data.institution_id(spec.key)
+        existing = record_id if record_id in seeded else found.get((spec.name, spec.region_code))
         if existing is not None:
             ids[spec.key] = existing
             continue
@@ -89,7 +94,7 @@ async def _institutions(
             parent_id=ids[spec.parent] if spec.parent else None,
         )
         record = await institutions.create_institution(
-            session, principal, body, record_id=data.institution_id(spec.key)
+            session, principal, body, record_id=record_id
         )
         ids[spec.key] = record.id
         created["institutions"] += 1
