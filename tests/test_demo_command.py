@@ -60,7 +60,7 @@ def seed_demo(url: URL) -> Run:
 @pytest.fixture(scope="module")
 def two_runs(server: URL, worker_id: str) -> Iterator[tuple[URL, Run, Run]]:
     """A migrated database with nothing in it, then `inovasi seed demo` twice."""
-    name = f"inovasi_demo_{worker_id}"
+    name = f"inovasi_demo_{os.getpid()}_{worker_id}"
     url = in_thread(asyncio.run, recreate_database(server, name))
     try:
         cli.migrate(url)
