@@ -23,7 +23,7 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 
 install: $(VENV)/.synced ## Create .venv and install the locked dependencies
 
-run: install ## Serve on 127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set), print an admin key
+run: install ## Serve on 127.0.0.1:8000 with the demo data (embedded PostgreSQL unless DATABASE_URL is set), print an admin key
 	$(BIN)/inovasi dev --host $(HOST) --port $(PORT)
 
 test: install lint typecheck pytest ## Lint, type check and the whole test suite

@@ -73,6 +73,26 @@ def seed_regions(url: URL) -> int:
     return run_in_session(url, seed)
 
 
+def seed_demo(url: URL) -> dict[str, int]:
+    """Load the demo data set (and the regions it needs); running it again changes nothing."""
+    from app.demo.service import load_demo
+    from app.regions.service import seed_regions as regions
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        await regions(session)
+        return dict(await load_demo(session))
+
+    return run_in_session(url, work)
+
+
+def _report_demo(created: dict[str, int]) -> None:
+    if not any(created.values()):
+        print("demo data: already loaded, nothing to add", file=sys.stderr)
+        return
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in created.items() if n)
+    print(f"demo data loaded: {counts}", file=sys.stderr)
+
+
 def create_key(url: URL, name: str, role: Role, province: str | None) -> str:
     from app.core.keys import create_key as create
 
@@ -112,7 +132,11 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, help_text in (
         ("serve", "serve the API"),
-        ("dev", "migrate, seed regions, print an admin key and serve (what `make run` does)"),
+        (
+            "dev",
+            "migrate, load the regions and the demo data, print an admin key and serve "
+            "(what `make run` does)",
+        ),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default="127.0.0.1")
@@ -121,7 +145,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load reference or demo data")
-    seed.add_argument("what", choices=["regions"])
+    seed.add_argument(
+        "what",
+        choices=["regions", "demo"],
+        help="regions: Kemendagri regions; demo: the demo data set (marked as demo data)",
+    )
 
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -151,8 +179,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "dev":
         migrate(url)
         count = seed_regions(url)
-        plaintext = create_key(url, "make run admin", Role.admin, None)
         print(f"{count} regions loaded.", file=sys.stderr)
+        _report_demo(seed_demo(url))
+        plaintext = create_key(url, "make run admin", Role.admin, None)
         print(
             f"\nAdmin key (shown once): {plaintext}\n"
             f"Swagger UI: http://{args.host}:{args.port}/docs  (press Authorize, paste the key)\n",
@@ -163,6 +192,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "migrate":
         migrate(url)
         print("migrated to head", file=sys.stderr)
+    elif args.command == "seed" and args.what == "demo":
+        _report_demo(seed_demo(url))
     elif args.command == "seed":
         print(f"{seed_regions(url)} regions loaded", file=sys.stderr)
     elif args.command == "keys":

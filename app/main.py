@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
+from app.core.docs import add_components, restore_examples, route_models
 from app.core.embedded import resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
 from app.core.idempotency import Replay, purge_expired
@@ -28,6 +29,8 @@ from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
 from app.scaling.router import router as scaling_router
+from app.replication.schemas import BatchReport
+from app.stats.router import router as stats_router
 
 logger = structlog.get_logger("app")
 
@@ -59,6 +62,11 @@ TAGS = [
         "description": "Scaling up (glokalisasi): candidates ranked against criteria, "
         "proposals to adopt an innovation as a provincial or national programme, and "
         "reviewers' decisions.",
+    },
+    {
+        "name": "stats",
+        "description": "Statistics (statistik) for dashboards, maps and charts: headline "
+        "counts, figures per province and replication flows between provinces. Open data.",
     },
     {
         "name": "events",
@@ -136,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         innovations_router,
         replication_router,
         scaling_router,
+        stats_router,
         events_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -171,6 +180,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
+    add_components(schema, [BatchReport])
+    restore_examples(schema, route_models(app) | {Problem, FieldError})
     problem_content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():

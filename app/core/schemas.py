@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic_core
 from pydantic import (
@@ -111,6 +111,20 @@ class Record(ResponseModel):
 T = TypeVar("T")
 
 
+def _page_examples(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    """A page's example: one item, the item model's own example, and a next cursor."""
+    args = cls.__pydantic_generic_metadata__["args"]
+    item = args[0] if args else None
+    extra = (
+        item.model_config.get("json_schema_extra")
+        if isinstance(item, type) and issubclass(item, BaseModel)
+        else None
+    )
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(examples, list) and examples:
+        schema["examples"] = [{"items": [examples[0]], "next_cursor": "WyItc2lnbmVkX29uIl0.c2ln"}]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a keyset-paginated list."""
 
@@ -123,6 +137,8 @@ class Page(BaseModel, Generic[T]):
         description="Number of matching records; present only with `include_total=true`.",
         exclude_if=lambda v: v is None,
     )
+
+    model_config = ConfigDict(json_schema_extra=_page_examples)
 
 
 __all__ = [

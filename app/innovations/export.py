@@ -33,6 +33,18 @@ COLUMNS = (
     "updated_at",
 )
 
+# The header and one row, as the export writes them (documentation's example).
+CSV_EXAMPLE = (
+    ",".join(COLUMNS)
+    + "\r\n"
+    + "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a,PIKOBAR,7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a,"
+    "Dinas Komunikasi dan Informatika Provinsi Jawa Barat,32,32,disaster_response,"
+    "public_service,true,agency,implementation,published,local,2020-03-02,,1,"
+    "KIPP 2021 top_99,covid-19,https://pikobar.jabarprov.go.id/,"
+    "Pusat informasi dan koordinasi COVID-19 Jawa Barat.,"
+    "2026-01-05T03:00:00+00:00,2026-01-05T03:00:00+00:00\r\n"
+)
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -16,7 +16,7 @@ from app.core.routing import AppRoute
 from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
-from app.innovations.export import csv_chunks
+from app.innovations.export import CSV_EXAMPLE, csv_chunks
 from app.innovations.repository import Filters
 from app.innovations.schemas import (
     AwardCreate,
@@ -137,7 +137,10 @@ async def list_innovations(
     summary="Export innovations as CSV (open data)",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a header row."},
+        200: {
+            "content": {"text/csv": {"example": CSV_EXAMPLE}},
+            "description": "UTF-8 CSV with a header row.",
+        },
         **problems(401, 422),
     },
 )

@@ -237,9 +237,23 @@ class AwardRead(Record):
 
 
 class InstitutionRef(ResponseModel):
+    """The institution that owns an innovation."""
+
     id: uuid.UUID
     name: str
     kind: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "name": "Dinas Lingkungan Hidup Kabupaten Bandung",
+                    "kind": "regional_agency",
+                }
+            ]
+        }
+    )
 
 
 class InnovationRead(Record):

@@ -98,9 +98,14 @@ async def _check_replica_of(
 
 
 async def create_innovation(
-    session: AsyncSession, principal: Principal, data: InnovationCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: InnovationCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> InnovationRead:
-    """Register an innovation; coordinators only for institutions of their province."""
+    """Register an innovation; coordinators only for institutions of their province.
+    `record_id`: the new record's id when the caller chooses it, else a random one."""
     province = await _institution_province(session, data.institution_id)
     principal.ensure_province(province, "institution")
     if data.status == S.withdrawn:
@@ -108,7 +113,7 @@ async def create_innovation(
     if data.replica_of_id is not None:
         await _check_replica_of(session, None, data.replica_of_id)
     values = data.model_dump(mode="json")
-    values["id"] = uuid.uuid4()
+    values["id"] = record_id or uuid.uuid4()
     values["institution_id"] = data.institution_id
     values["replica_of_id"] = data.replica_of_id
     values["launched_on"] = data.launched_on
@@ -205,7 +210,12 @@ async def update_innovation(
 
 
 async def add_award(
-    session: AsyncSession, principal: Principal, innovation_id: uuid.UUID, data: AwardCreate
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    data: AwardCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> AwardRead:
     """Record an award (KIPP tiers top_99, top_45, top_5, outstanding; IGA; other)."""
     innovation = await repository.get(session, innovation_id)
@@ -216,7 +226,7 @@ async def add_award(
         raise field_error("/body/tier", "KIPP tiers are top_99, top_45, top_5 and outstanding.")
     values = data.model_dump(mode="json")
     award = await repository.insert_award(
-        session, {**values, "id": uuid.uuid4(), "innovation_id": innovation_id}
+        session, {**values, "id": record_id or uuid.uuid4(), "innovation_id": innovation_id}
     )
     await record_event(
         session,

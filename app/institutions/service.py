@@ -82,9 +82,16 @@ async def _check_rules(
 
 
 async def create_institution(
-    session: AsyncSession, principal: Principal, data: InstitutionCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: InstitutionCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> InstitutionRead:
-    """Register an institution; coordinators only inside their own province."""
+    """Register an institution; coordinators only inside their own province.
+
+    `record_id` is the new record's id when the caller chooses it (the demo seed uses stable
+    ids); else a random one."""
     principal.ensure_province(data.region_code, "institution")
     await _check_rules(
         session,
@@ -95,7 +102,9 @@ async def create_institution(
     )
     values = data.model_dump()
     values["kind"] = data.kind.value
-    institution = await repository.insert(session, values)
+    institution = await repository.insert(
+        session, {**values, "id": record_id} if record_id else values
+    )
     await record_event(
         session,
         principal,

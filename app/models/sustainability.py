@@ -128,4 +128,13 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_sustainability_assessments_province_code_period", "province_code", "period"),
         Index("ix_sustainability_assessments_verdict", "verdict"),
         Index("ix_sustainability_assessments_period_id", text("period DESC"), text("id DESC")),
+        # Each subject's latest assessment (statistics by latest verdict): read in index order,
+        # from the index alone.
+        Index(
+            "ix_sustainability_assessments_latest",
+            "innovation_id",
+            "commitment_id",
+            text("period DESC"),
+            postgresql_include=["verdict", "province_code"],
+        ),
     )

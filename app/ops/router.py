@@ -50,11 +50,23 @@ async def readyz(request: Request) -> Health:
     return Health(status="ok")
 
 
+_METRICS_EXAMPLE = (
+    "# HELP http_requests_total HTTP requests by route and status\n"
+    "# TYPE http_requests_total counter\n"
+    'http_requests_total{method="GET",route="/api/v1/innovations",status="200"} 42.0\n'
+)
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics."}},
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST: {"example": _METRICS_EXAMPLE}},
+            "description": "Metrics.",
+        }
+    },
     dependencies=[Depends(open_data())],
 )
 async def metrics() -> Response:

@@ -195,6 +195,21 @@ class ActionItemUpdate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "done", "progress": 100}]})
 
 
+_ACTION_ITEM_EXAMPLE: dict[str, Any] = {
+    "id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "title": "Menyusun Perbup",
+    "due_on": "2022-03-31",
+    "weight": 2.0,
+    "status": "doing",
+    "progress": 50,
+    "completed_on": None,
+    "created_at": "2026-01-05T03:00:00Z",
+    "updated_at": "2026-01-05T03:00:00Z",
+    "version": 1,
+}
+
+
 class ActionItemRead(Record):
     id: uuid.UUID
     commitment_id: uuid.UUID
@@ -205,31 +220,27 @@ class ActionItemRead(Record):
     progress: int
     completed_on: date | None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_ACTION_ITEM_EXAMPLE]})
+
+
+class ItemUpdate(RequestModel):
+    """A change to one item of the commitment's action plan, applied with the report."""
+
+    item_id: uuid.UUID
+    progress: int | None = Field(default=None, ge=0, le=100)
+    status: ItemStatus | None = None
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a",
-                    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
-                    "title": "Menyusun Perbup",
-                    "due_on": "2022-03-31",
-                    "weight": 2.0,
-                    "status": "doing",
-                    "progress": 50,
-                    "completed_on": None,
-                    "created_at": "2026-01-05T03:00:00Z",
-                    "updated_at": "2026-01-05T03:00:00Z",
-                    "version": 1,
+                    "item_id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "progress": 100,
+                    "status": "done",
                 }
             ]
         }
     )
-
-
-class ItemUpdate(RequestModel):
-    item_id: uuid.UUID
-    progress: int | None = Field(default=None, ge=0, le=100)
-    status: ItemStatus | None = None
 
 
 _REPORT_EXAMPLE: dict[str, Any] = {
@@ -294,6 +305,14 @@ class BatchRequest(RequestModel):
     )
 
 
+_REPORT_READ_EXAMPLE: dict[str, Any] = {
+    **_REPORT_EXAMPLE,
+    "id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "created_at": "2022-04-01T03:00:00Z",
+}
+
+
 class ProgressReportRead(ResponseModel):
     id: uuid.UUID
     commitment_id: uuid.UUID
@@ -306,18 +325,7 @@ class ProgressReportRead(ResponseModel):
     reported_by: str
     created_at: datetime
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **_REPORT_EXAMPLE,
-                    "id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
-                    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
-                    "created_at": "2022-04-01T03:00:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_REPORT_READ_EXAMPLE]})
 
 
 class BatchItemResult(ResponseModel):
@@ -327,6 +335,26 @@ class BatchItemResult(ResponseModel):
     status: int = Field(description="201 when stored, else the problem's status.")
     report: ProgressReportRead | None = None
     problem: Problem | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "index": 1,
+                    "status": 404,
+                    "report": None,
+                    "problem": {
+                        "type": "https://inovasi.go.id/problems/not_found",
+                        "title": "Not Found",
+                        "status": 404,
+                        "detail": "Commitment 5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a does not exist.",
+                        "instance": "/api/v1/progress-reports/batch",
+                        "code": "not_found",
+                    },
+                }
+            ]
+        }
+    )
 
 
 class BatchResponse(ResponseModel):
@@ -371,8 +399,36 @@ class BatchResponse(ResponseModel):
 
 
 class Ref(ResponseModel):
+    """A record's id and name."""
+
     id: uuid.UUID
     name: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a", "name": "PIKOBAR"}]
+        }
+    )
+
+
+_COMMITMENT_READ_EXAMPLE: dict[str, Any] = {
+    **_COMMITMENT_EXAMPLE,
+    "id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "innovation_title": "Gerakan Kembali Bersekolah",
+    "adopter_name": "Pemerintah Kabupaten Blora",
+    "adopter_region_code": "33.16",
+    "adopter_province_code": "33",
+    "origin_province_code": "33",
+    "status": "in_progress",
+    "status_reason": None,
+    "progress": 40.0,
+    "last_report_at": "2022-04-01T03:00:00Z",
+    "overdue": False,
+    "stale": False,
+    "created_at": "2026-01-05T03:00:00Z",
+    "updated_at": "2026-01-05T03:00:00Z",
+    "version": 3,
+}
 
 
 class CommitmentRead(Record):
@@ -402,30 +458,7 @@ class CommitmentRead(Record):
     overdue: bool = Field(description="Target launch date passed and not launched.")
     stale: bool = Field(description="No progress report in 90 days.")
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **_COMMITMENT_EXAMPLE,
-                    "id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
-                    "innovation_title": "Gerakan Kembali Bersekolah",
-                    "adopter_name": "Pemerintah Kabupaten Blora",
-                    "adopter_region_code": "33.16",
-                    "adopter_province_code": "33",
-                    "origin_province_code": "33",
-                    "status": "in_progress",
-                    "status_reason": None,
-                    "progress": 40.0,
-                    "last_report_at": "2022-04-01T03:00:00Z",
-                    "overdue": False,
-                    "stale": False,
-                    "created_at": "2026-01-05T03:00:00Z",
-                    "updated_at": "2026-01-05T03:00:00Z",
-                    "version": 3,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_COMMITMENT_READ_EXAMPLE]})
 
 
 class CommitmentDetail(CommitmentRead):
@@ -434,17 +467,51 @@ class CommitmentDetail(CommitmentRead):
     action_items: list[ActionItemRead]
     latest_report: ProgressReportRead | None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_COMMITMENT_READ_EXAMPLE,
+                    "action_items": [_ACTION_ITEM_EXAMPLE],
+                    "latest_report": _REPORT_READ_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+
+_CELL_EXAMPLE: dict[str, Any] = {
+    "innovation_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "adopter_institution_id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "commitment_id": "1a2b3c4d-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "status": "in_progress",
+    "progress": 40.0,
+}
+_ADOPTER_EXAMPLE: dict[str, Any] = {
+    "id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "name": "Pemerintah Kabupaten Blora",
+    "region_code": "33.16",
+}
+
 
 class MatrixCell(ResponseModel):
+    """One commitment of the grid: an innovation adopted by an adopter."""
+
     innovation_id: uuid.UUID
     adopter_institution_id: uuid.UUID
     commitment_id: uuid.UUID
     status: CommitmentStatus
     progress: float
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_CELL_EXAMPLE]})
+
 
 class MatrixAdopter(Ref):
+    """An adopter of the grid, with its region."""
+
     region_code: str | None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_ADOPTER_EXAMPLE]})
 
 
 class ProgramMatrix(ResponseModel):

