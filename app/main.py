@@ -28,8 +28,8 @@ from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
-from app.scaling.router import router as scaling_router
 from app.replication.schemas import BatchReport
+from app.scaling.router import router as scaling_router
 from app.stats.router import router as stats_router
 
 logger = structlog.get_logger("app")
