@@ -27,6 +27,7 @@ from app.institutions.router import router as institutions_router
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
+from app.sustainability.router import router as sustainability_router
 
 logger = structlog.get_logger("app")
 
@@ -52,6 +53,12 @@ TAGS = [
         "name": "replication",
         "description": "Replication programmes (program replikasi): regencies and cities "
         "commit to adopt innovations, with action plans, mentors and progress reports.",
+    },
+    {
+        "name": "sustainability",
+        "description": "Sustainability monitoring (pemantauan keberlanjutan): periodic "
+        "assessments of innovations and replicas, scored by a versioned rubric; due and "
+        "at-risk lists.",
     },
     {
         "name": "events",
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         institutions_router,
         innovations_router,
         replication_router,
+        sustainability_router,
         events_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
