@@ -196,8 +196,9 @@ async def test_posted_assessment_at_and_below_each_threshold(
 ) -> None:
     owner = await make_institution(session, region_code="33.29")
     innovation = await make_innovation(session, institution=owner)
+    sent = body(innovation=innovation.id, **indicators)
 
-    r = await client.post(ASSESSMENTS, json=body(innovation=innovation.id, **indicators), headers=admin)
+    r = await client.post(ASSESSMENTS, json=sent, headers=admin)
 
     assert r.status_code == 201, r.text
     assert (r.json()["score"], r.json()["verdict"]) == (score, verdict)
