@@ -467,3 +467,42 @@ async def test_get_unknown_assessment_is_404(client: httpx.AsyncClient) -> None:
     r = await client.get(f"{ASSESSMENTS}/{uuid.uuid4()}")
 
     assert problem(r, 404)["code"] == "not_found"
+
+
+# --- Bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "pointer"),
+    [
+        ({"notes": "Perbup\x00 12"}, "/body/notes"),
+        ({"notes": "x" * 10_001}, "/body/notes"),
+        ({"evidence_urls": ["ftp://jdih.example.go.id/a.pdf"]}, "/body/evidence_urls/0"),
+        ({"evidence_urls": ["https://example.go.id/"] * 11}, "/body/evidence_urls"),
+        ({"budget_years": 4}, "/body/budget_years"),
+        ({"staff_count": -1}, "/body/staff_count"),
+        ({"beneficiaries_count": 10**13}, "/body/beneficiaries_count"),
+        ({"complaint_resolution_pct": 101}, "/body/complaint_resolution_pct"),
+        ({"incentive_idr": -5}, "/body/incentive_idr"),
+        ({"legal_basis": "perda"}, "/body/legal_basis"),
+        ({"monitoring": None}, "/body/monitoring"),
+        ({"period": "2024a"}, "/body/period"),
+        ({"assessed_on": "2025-02-30"}, "/body/assessed_on"),
+        ({"innovation_id": "not-a-uuid"}, "/body/innovation_id"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else None,
+)
+async def test_bad_input_is_422_naming_the_field_and_stores_nothing(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    innovation: Innovation,
+    fields: dict[str, object],
+    pointer: str,
+) -> None:
+    sent = body(innovation=innovation.id) | fields
+
+    r = await client.post(ASSESSMENTS, json=sent, headers=admin)
+
+    assert pointer in [e["pointer"] for e in problem(r, 422)["errors"]]
+    assert await count_assessments(session) == 0
