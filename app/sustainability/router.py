@@ -129,7 +129,8 @@ async def create_assessment(
     period: a second is 409. Admins assess anything; coordinators their province's subjects;
     integration keys their province's commitments only; another province is 403. A
     `sustained` verdict on a `launched` commitment moves it to `sustained` in the same
-    transaction."""
+    transaction; other commitments keep their status (a weak verdict on a `sustained` one shows
+    in `GET /sustainability/at-risk`)."""
     created = await service.create_assessment(session, principal, body)
     response.headers["Location"] = f"/api/v1/sustainability-assessments/{created.id}"
     set_etag(response, created.version)
