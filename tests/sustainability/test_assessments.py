@@ -130,6 +130,22 @@ async def test_missing_indicator_is_422(
     assert await count_assessments(session) == 0
 
 
+async def test_retry_with_the_same_idempotency_key_replays_and_stores_once(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str], commitment: Commitment
+) -> None:
+    headers = admin | {"Idempotency-Key": "assessment-2024-pontianak"}
+    first = await client.post(ASSESSMENTS, json=body(commitment=commitment.id), headers=headers)
+    events = await count_events(session)
+
+    again = await client.post(ASSESSMENTS, json=body(commitment=commitment.id), headers=headers)
+
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await count_assessments(session) == 1
+    assert await count_events(session) == events
+
+
 # --- Exactly one subject ------------------------------------------------------------------
 
 
