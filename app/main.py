@@ -31,6 +31,7 @@ from app.replication.router import router as replication_router
 from app.replication.schemas import BatchReport
 from app.scaling.router import router as scaling_router
 from app.stats.router import router as stats_router
+from app.sustainability.router import router as sustainability_router
 
 logger = structlog.get_logger("app")
 
@@ -67,6 +68,12 @@ TAGS = [
         "name": "stats",
         "description": "Statistics (statistik) for dashboards, maps and charts: headline "
         "counts, figures per province and replication flows between provinces. Open data.",
+    },
+    {
+        "name": "sustainability",
+        "description": "Sustainability monitoring (pemantauan keberlanjutan): periodic "
+        "assessments of innovations and replicas, scored by a versioned rubric; due and "
+        "at-risk lists.",
     },
     {
         "name": "events",
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         replication_router,
         scaling_router,
         stats_router,
+        sustainability_router,
         events_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -6,25 +6,147 @@ Create Date: 2026-11-23 03:11:25.991650+00:00
 """
 
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '20261123_0005'
-down_revision: str | None = '20261122_0004'
+revision: str = "20261123_0005"
+down_revision: str | None = "20261122_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Rubric version 1, as data. Frozen here: a later rubric is a new row (version 2, …), never an
+# edit of this one, so assessments scored with version 1 keep explaining themselves.
+# Grounds: PermenPANRB 91/2021 (an innovation is sustainable when it keeps being applied with
+# the community's support) and the Kemendagri regional innovation index indicators (regulation
+# SK → Perkada → Perda, budget, place in the regional plan, performance indicators, SOP, staff,
+# beneficiaries, monitoring and evaluation, complaint handling).
+RUBRIC_V1: dict[str, Any] = {
+    "indicators": [
+        {
+            "key": "legal_basis",
+            "label": "Legal basis",
+            "term": "Dasar hukum (SK → Perkada → Perda)",
+            "weight": 20,
+            "description": "The strongest regulation behind the innovation: a decree (SK of the "
+            "agency head or regional head), a regional head regulation (Perkada: Pergub, Perbup, "
+            "Perwali) or a regional bylaw (Perda). The higher the level, the more it outlasts a "
+            "change of leadership.",
+            "levels": {"none": 0, "decree": 0.4, "head_regulation": 0.75, "bylaw": 1},
+        },
+        {
+            "key": "budget_years",
+            "label": "Budget continuity",
+            "term": "Dukungan anggaran (APBD)",
+            "weight": 15,
+            "description": "Years of the last three with a budget line for the innovation.",
+            "levels": {"0": 0, "1": 0.3, "2": 0.6, "3": 1},
+        },
+        {
+            "key": "in_regional_plan",
+            "label": "In the regional development plan",
+            "term": "Masuk RKPD / RPJMD",
+            "weight": 10,
+            "description": "The innovation is a programme or activity of the regional plan.",
+            "levels": {"false": 0, "true": 1},
+        },
+        {
+            "key": "in_performance_indicators",
+            "label": "In performance indicators",
+            "term": "Indikator kinerja (IKU / IKD)",
+            "weight": 10,
+            "description": "Its results are measured by the institution's performance indicators.",
+            "levels": {"false": 0, "true": 1},
+        },
+        {
+            "key": "survived_leadership_change",
+            "label": "Survived a change of leadership",
+            "term": "Bertahan setelah pergantian pimpinan",
+            "weight": 10,
+            "description": "It kept running after the regional or agency head changed; "
+            "`not_applicable` (no change yet) earns half.",
+            "levels": {"no": 0, "not_applicable": 0.5, "yes": 1},
+        },
+        {
+            "key": "has_sop",
+            "label": "Standard operating procedure",
+            "term": "SOP / pedoman teknis",
+            "weight": 5,
+            "description": "A written SOP or technical guideline governs the service.",
+            "levels": {"false": 0, "true": 1},
+        },
+        {
+            "key": "staff_count",
+            "label": "Assigned staff",
+            "term": "SDM pelaksana",
+            "weight": 5,
+            "description": "Staff assigned to run it (a band applies from its `min`).",
+            "bands": [
+                {"min": 0, "fraction": 0},
+                {"min": 1, "fraction": 0.5},
+                {"min": 3, "fraction": 1},
+            ],
+        },
+        {
+            "key": "beneficiaries_count",
+            "label": "Beneficiaries in the period",
+            "term": "Penerima manfaat",
+            "weight": 10,
+            "description": "People (or households, businesses) served in the period.",
+            "bands": [
+                {"min": 0, "fraction": 0},
+                {"min": 1, "fraction": 0.25},
+                {"min": 100, "fraction": 0.5},
+                {"min": 1000, "fraction": 0.75},
+                {"min": 10000, "fraction": 1},
+            ],
+        },
+        {
+            "key": "monitoring",
+            "label": "Monitoring and evaluation",
+            "term": "Monitoring dan evaluasi (survei kepuasan masyarakat)",
+            "weight": 10,
+            "description": "None, internal monitoring, or a public satisfaction survey (SKM).",
+            "levels": {"none": 0, "internal": 0.5, "public_survey": 1},
+        },
+        {
+            "key": "complaint_resolution_pct",
+            "label": "Complaints resolved",
+            "term": "Penyelesaian pengaduan",
+            "weight": 5,
+            "description": "Share of complaints resolved in the period. Null means there is no "
+            "complaint channel (no points); with a channel and no complaints, send 100.",
+            "missing": 0,
+            "bands": [
+                {"min": 0, "fraction": 0.25},
+                {"min": 50, "fraction": 0.5},
+                {"min": 80, "fraction": 0.75},
+                {"min": 90, "fraction": 1},
+            ],
+        },
+    ],
+    "thresholds": {"sustained": 70, "at_risk": 35},
+    "not_operating_verdict": "discontinued",
+    "sources": [
+        "PermenPANRB 91/2021 (Pembinaan Inovasi Pelayanan Publik): keberlanjutan",
+        "Kemendagri, Indeks Inovasi Daerah: indikator regulasi, anggaran, RKPD, SDM, SOP, "
+        "monev, pengaduan, kemanfaatan",
+    ],
+}
+
+
 def upgrade() -> None:
-    # ### commands auto generated by Alembic - please adjust! ###
     op.create_table('sustainability_rubrics',
     sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('definition', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('effective_on', sa.Date(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_sustainability_rubrics_version')),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_sustainability_rubrics'))
     )
     op.create_table('sustainability_assessments',
@@ -50,13 +172,14 @@ def upgrade() -> None:
     sa.Column('assessed_on', sa.Date(), nullable=False),
     sa.Column('score', sa.Numeric(precision=5, scale=2), nullable=False),
     sa.Column('verdict', sa.String(length=16), nullable=False),
-    sa.Column('breakdown', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    sa.Column('breakdown', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'[]'::jsonb"), nullable=False),
     sa.Column('rubric_version', sa.Integer(), nullable=False),
     sa.Column('assessed_by_key_id', sa.UUID(), nullable=True),
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.CheckConstraint('assessed_on >= make_date(period, 1, 1)', name=op.f('ck_sustainability_assessments_assessed_on')),
     sa.CheckConstraint("legal_basis IN ('none', 'decree', 'head_regulation', 'bylaw')", name=op.f('ck_sustainability_assessments_legal_basis')),
     sa.CheckConstraint("monitoring IN ('none', 'internal', 'public_survey')", name=op.f('ck_sustainability_assessments_monitoring')),
     sa.CheckConstraint("survived_leadership_change IN ('yes', 'no', 'not_applicable')", name=op.f('ck_sustainability_assessments_leadership')),
@@ -77,19 +200,36 @@ def upgrade() -> None:
     sa.UniqueConstraint('commitment_id', 'period', name=op.f('uq_sustainability_assessments_commitment_id_period')),
     sa.UniqueConstraint('innovation_id', 'period', name=op.f('uq_sustainability_assessments_innovation_id_period'))
     )
+    op.create_index('ix_sustainability_assessments_source_innovation_id_period', 'sustainability_assessments', ['source_innovation_id', 'period'], unique=False)
     op.create_index('ix_sustainability_assessments_period_id', 'sustainability_assessments', [sa.literal_column('period DESC'), sa.literal_column('id DESC')], unique=False)
-    op.create_index('ix_sustainability_assessments_province_code_period', 'sustainability_assessments', ['province_code', 'period'], unique=False)
-    op.create_index('ix_sustainability_assessments_source_innovation_id', 'sustainability_assessments', ['source_innovation_id'], unique=False)
-    op.create_index('ix_sustainability_assessments_verdict', 'sustainability_assessments', ['verdict'], unique=False)
-    # ### end Alembic commands ###
+    op.create_index('ix_sustainability_assessments_assessed_on_id', 'sustainability_assessments', [sa.literal_column('assessed_on DESC'), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_sustainability_assessments_province_code_period_id', 'sustainability_assessments', ['province_code', sa.literal_column('period DESC'), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_sustainability_assessments_verdict_period_id', 'sustainability_assessments', ['verdict', sa.literal_column('period DESC'), sa.literal_column('id DESC')], unique=False)
+    rubrics = sa.table(
+        'sustainability_rubrics',
+        sa.column('version', sa.Integer()),
+        sa.column('title', sa.Text()),
+        sa.column('definition', postgresql.JSONB()),
+        sa.column('effective_on', sa.Date()),
+    )
+    op.bulk_insert(
+        rubrics,
+        [
+            {
+                'version': 1,
+                'title': 'Sustainability rubric 1 (PermenPANRB 91/2021, Kemendagri innovation index)',
+                'definition': RUBRIC_V1,
+                'effective_on': date(2026, 11, 23),
+            }
+        ],
+    )
 
 
 def downgrade() -> None:
-    # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index('ix_sustainability_assessments_verdict', table_name='sustainability_assessments')
-    op.drop_index('ix_sustainability_assessments_source_innovation_id', table_name='sustainability_assessments')
-    op.drop_index('ix_sustainability_assessments_province_code_period', table_name='sustainability_assessments')
+    op.drop_index('ix_sustainability_assessments_verdict_period_id', table_name='sustainability_assessments')
+    op.drop_index('ix_sustainability_assessments_province_code_period_id', table_name='sustainability_assessments')
+    op.drop_index('ix_sustainability_assessments_assessed_on_id', table_name='sustainability_assessments')
     op.drop_index('ix_sustainability_assessments_period_id', table_name='sustainability_assessments')
+    op.drop_index('ix_sustainability_assessments_source_innovation_id_period', table_name='sustainability_assessments')
     op.drop_table('sustainability_assessments')
     op.drop_table('sustainability_rubrics')
-    # ### end Alembic commands ###

@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from app.core.repository import contains, update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
+from app.models.sustainability import SustainabilityAssessment
 
 # Written as in the index expressions (a constant, not a bound parameter cast to date, which
 # PostgreSQL cannot fold and so would never match the indexes).
@@ -191,19 +193,40 @@ def _provinces_reached() -> ColumnElement[Any]:
     )
 
 
+def _latest_assessment() -> Any:
+    """The innovation's latest sustainability assessment at its origin (highest period),
+    read backwards along the (innovation_id, period) unique index."""
+    a = SustainabilityAssessment
+    return (
+        select(a.verdict, a.score)
+        .where(a.innovation_id == Innovation.id)
+        .order_by(a.period.desc())
+        .limit(1)
+        .lateral("latest_assessment")
+    )
+
+
 def read_model() -> Select[Any]:
-    """Innovation columns, its institution, awards and replication figures: one row each.
+    """Innovation columns, its institution, awards, replication figures and latest
+    sustainability verdict: one row each.
 
     The derived figures are subqueries of the same statement, so a page is one round trip.
     """
-    return select(
-        Innovation,
-        Institution.name.label("institution_name"),
-        Institution.kind.label("institution_kind"),
-        _awards_json().label("awards"),
-        _replications_by_status().label("replications_by_status"),
-        _provinces_reached().label("provinces_reached"),
-    ).join(Institution, Institution.id == Innovation.institution_id)
+    latest = _latest_assessment()
+    return (
+        select(
+            Innovation,
+            Institution.name.label("institution_name"),
+            Institution.kind.label("institution_kind"),
+            _awards_json().label("awards"),
+            _replications_by_status().label("replications_by_status"),
+            _provinces_reached().label("provinces_reached"),
+            latest.c.verdict.label("latest_verdict"),
+            latest.c.score.label("latest_score"),
+        )
+        .join(Institution, Institution.id == Innovation.institution_id)
+        .outerjoin(latest, true())
+    )
 
 
 async def commitments_of(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -47,12 +48,16 @@ class SustainabilityRubric(Base):
     __tablename__ = "sustainability_rubrics"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Indicators with their weights and levels, and the verdict thresholds: see the README
+    # and `GET /rubrics/sustainability`. Version 1 is seeded by the migration.
     title: Mapped[str] = mapped_column(Text, nullable=False)
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     effective_on: Mapped[date] = mapped_column(Date, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+
+    __table_args__ = (CheckConstraint("version >= 1", name="version"),)
 
 
 class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
@@ -91,11 +96,12 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
         ARRAY(Text), nullable=False, server_default=text("'{}'")
     )
     assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    score: Mapped[float] = mapped_column(Numeric(5, 2), nullable=False)
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
     verdict: Mapped[str] = mapped_column(String(16), nullable=False)
-    # Each indicator's points as scored, so an old assessment explains itself.
-    breakdown: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    # Each indicator's value, fraction and points as scored (in the rubric's order), so an
+    # old assessment explains itself whatever later rubric versions say.
+    breakdown: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
     rubric_version: Mapped[int] = mapped_column(
         Integer,
@@ -107,6 +113,7 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
     __table_args__ = (
         CheckConstraint("num_nonnulls(innovation_id, commitment_id) = 1", name="one_subject"),
         CheckConstraint("period BETWEEN 2000 AND 2100", name="period"),
+        CheckConstraint("assessed_on >= make_date(period, 1, 1)", name="assessed_on"),
         CheckConstraint(
             f"survived_leadership_change IN {_in(LEADERSHIP_CHANGE)}", name="leadership"
         ),
@@ -124,9 +131,13 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
         # NULLs are distinct: each constraint binds only the assessments of its subject kind.
         UniqueConstraint("innovation_id", "period"),
         UniqueConstraint("commitment_id", "period"),
-        Index("ix_sustainability_assessments_source_innovation_id", "source_innovation_id"),
-        Index("ix_sustainability_assessments_province_code_period", "province_code", "period"),
-        Index("ix_sustainability_assessments_verdict", "verdict"),
+        # Timelines: an innovation's own assessments and its replicas'.
+        Index(
+            "ix_sustainability_assessments_source_innovation_id_period",
+            "source_innovation_id",
+            "period",
+        ),
+        # List sorts (id breaks ties), alone and behind the province and verdict filters.
         Index("ix_sustainability_assessments_period_id", text("period DESC"), text("id DESC")),
         # Each subject's latest assessment (statistics by latest verdict): read in index order,
         # from the index alone.
@@ -136,5 +147,22 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "commitment_id",
             text("period DESC"),
             postgresql_include=["verdict", "province_code"],
+        ),
+        Index(
+            "ix_sustainability_assessments_assessed_on_id",
+            text("assessed_on DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_sustainability_assessments_province_code_period_id",
+            "province_code",
+            text("period DESC"),
+            text("id DESC"),
+        ),
+        Index(
+            "ix_sustainability_assessments_verdict_period_id",
+            "verdict",
+            text("period DESC"),
+            text("id DESC"),
         ),
     )

@@ -68,6 +68,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/v1/innovations/{innovation_id}"): PROVINCE_MANAGERS,
     ("POST", "/api/v1/innovations/{innovation_id}/awards"): PROVINCE_MANAGERS,
     ("GET", "/api/v1/innovations/{innovation_id}/lineage"): OPEN,
+    ("GET", "/api/v1/innovations/{innovation_id}/sustainability"): OPEN,
     # replication
     ("GET", "/api/v1/replication-programs"): OPEN,
     ("POST", "/api/v1/replication-programs"): PROVINCE_MANAGERS,
@@ -96,6 +97,13 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/stats/overview"): OPEN,
     ("GET", "/api/v1/stats/provinces"): OPEN,
     ("GET", "/api/v1/stats/replication-flows"): OPEN,
+    # sustainability (integrations: their province's commitments only)
+    ("GET", "/api/v1/rubrics/sustainability"): OPEN,
+    ("GET", "/api/v1/sustainability-assessments"): OPEN,
+    ("POST", "/api/v1/sustainability-assessments"): PROGRESS_REPORTERS,
+    ("GET", "/api/v1/sustainability-assessments/{assessment_id}"): OPEN,
+    ("GET", "/api/v1/sustainability/due"): OPEN,
+    ("GET", "/api/v1/sustainability/at-risk"): OPEN,
     # events
     ("GET", "/api/v1/events"): ANY_KEY,
     # operations
@@ -376,6 +384,49 @@ async def _post_scaling_proposal(client: httpx.AsyncClient, admin: dict[str, str
     return "/api/v1/scaling-proposals", {"json": proposal}
 
 
+async def _post_assessment(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    """A commitment in province 33 (an innovation of 32 adopted by an agency of 33.74)."""
+    west_java = institution_body(region_code="32.73")
+    origin = await client.post(INSTITUTIONS, json=west_java, headers=admin)
+    body = _innovation_body(origin.json()["id"]) | {"status": "published"}
+    innovation = await client.post(INNOVATIONS, json=body, headers=admin)
+    adopter = await _new_institution(client, admin)
+    program = await client.post(
+        "/api/v1/replication-programs",
+        json={"name": "Program Uji", "province_code": "33", "fiscal_year": 2022},
+        headers=admin,
+    )
+    commitment = await client.post(
+        "/api/v1/commitments",
+        json={
+            "program_id": program.json()["id"],
+            "innovation_id": innovation.json()["id"],
+            "adopter_institution_id": adopter.json()["id"],
+            "signed_on": "2021-11-02",
+        },
+        headers=admin,
+    )
+    assert commitment.status_code == 201, commitment.text
+    return "/api/v1/sustainability-assessments", {
+        "json": {
+            "commitment_id": commitment.json()["id"],
+            "period": 2024,
+            "operating": True,
+            "survived_leadership_change": "yes",
+            "legal_basis": "decree",
+            "budget_years": 2,
+            "in_regional_plan": True,
+            "in_performance_indicators": False,
+            "has_sop": True,
+            "staff_count": 2,
+            "beneficiaries_count": 500,
+            "monitoring": "internal",
+            "complaint_resolution_pct": None,
+            "assessed_on": "2025-01-15",
+        }
+    }
+
+
 PROVINCE_PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/institutions"): _post_institution,
     ("PATCH", "/api/v1/institutions/{institution_id}"): _patch_institution,
@@ -383,6 +434,7 @@ PROVINCE_PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", "/api/v1/innovations/{innovation_id}"): _patch_innovation,
     ("POST", "/api/v1/innovations/{innovation_id}/awards"): _post_award,
     ("POST", "/api/v1/scaling-proposals"): _post_scaling_proposal,
+    ("POST", "/api/v1/sustainability-assessments"): _post_assessment,
 }
 
 
