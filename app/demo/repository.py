@@ -1,4 +1,4 @@
-"""SQL of the demo seed: what exists already, and the seed's own principal."""
+"""SQL of the demo seed: what exists already, and the seed's own principals."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import hash_key
+from app.core.security import Role, hash_key
 from app.models.api_key import ApiKey
 from app.models.institution import Institution
+from app.models.sustainability import SustainabilityAssessment
 
 
 async def existing_ids(
@@ -37,16 +38,32 @@ async def institutions_by_name(
     return {(r.name, r.region_code): r.id for r in rows}
 
 
-async def ensure_principal(session: AsyncSession, principal_id: uuid.UUID, name: str) -> None:
-    """The API key row the seed's events name as their actor, so that `inovasi keys list`
-    says who made them. It is revoked from the start and its secret is thrown away: it can
-    never authenticate a request."""
+async def assessed_periods(
+    session: AsyncSession, subject_ids: Iterable[uuid.UUID]
+) -> set[tuple[uuid.UUID, int]]:
+    """(subject id, period) of the assessments these innovations or commitments have."""
+    a = SustainabilityAssessment
+    ids = list(subject_ids)
+    rows = await session.execute(
+        select(func.coalesce(a.innovation_id, a.commitment_id), a.period).where(
+            or_(a.innovation_id.in_(ids), a.commitment_id.in_(ids))
+        )
+    )
+    return {(subject, period) for subject, period in rows}
+
+
+async def ensure_principal(
+    session: AsyncSession, principal_id: uuid.UUID, name: str, role: Role
+) -> None:
+    """An API key row that the seed's events name as their actor, so that `inovasi keys
+    list` says who made them. It is revoked from the start and its secret is thrown away: it
+    can never authenticate a request."""
     await session.execute(
         insert(ApiKey)
         .values(
             id=principal_id,
             name=name,
-            role="admin",
+            role=role.value,
             province_code=None,
             prefix="ih_seed",
             key_hash=hash_key("ih_" + secrets.token_urlsafe(32)),

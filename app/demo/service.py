@@ -3,7 +3,9 @@
 Every record goes through the service that the matching API route calls, as a system
 principal named "seed demo" (an admin): each one passes the rules a client's request would
 (published sources, no adopter replicating its own region, the status machine, report
-dates…) and writes its event, with that principal as the actor.
+dates…) and writes its event, with that principal as the actor. Scaling decisions are taken
+by a second system principal, "seed demo reviewer" (role reviewer), since only reviewers
+decide.
 
 Idempotent: records have stable ids (`data.demo_id`), and the seed creates only what is
 missing, all in the caller's one transaction. A commitment found in place is left as it is
@@ -21,10 +23,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.core.events import record_event
 from app.core.security import Principal, Role
 from app.demo import data, repository
-from app.demo.data import CommitmentSpec, ProgramSpec
+from app.demo.data import CommitmentSpec, ProgramSpec, ScaleUpSpec
 from app.innovations import repository as innovations_repository
 from app.innovations import service as innovations
 from app.innovations.schemas import AwardCreate, InnovationCreate
@@ -33,6 +34,7 @@ from app.institutions.schemas import InstitutionCreate
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment, ReplicationProgram
+from app.models.scaling import ScalingProposal
 from app.replication import service as replication
 from app.replication.schemas import (
     ActionItemCreate,
@@ -43,11 +45,27 @@ from app.replication.schemas import (
     ProgressReportCreate,
     TransitionRequest,
 )
+from app.scaling import service as scaling
+from app.scaling.schemas import (
+    DecisionRequest,
+    Outcome,
+    ProposalCreate,
+    ReviewRequest,
+    TargetScale,
+)
+from app.sustainability import service as sustainability
+from app.sustainability.schemas import AssessmentCreate
 
 SEED_PRINCIPAL = Principal(
     id=data.demo_id("principal", "seed demo"),
     name="seed demo",
     role=Role.admin,
+    province_code=None,
+)
+SEED_REVIEWER = Principal(
+    id=data.demo_id("principal", "seed demo reviewer"),
+    name="seed demo reviewer",
+    role=Role.reviewer,
     province_code=None,
 )
 # Where a problem raised while seeding says it happened.
@@ -60,12 +78,22 @@ async def load_demo(session: AsyncSession) -> Counter[str]:
     were created (all zeros when it was loaded already). Needs the regions loaded."""
     created: Counter[str] = Counter()
     principal = SEED_PRINCIPAL
-    await repository.ensure_principal(session, principal.id, principal.name)
+    for seed_principal in (SEED_PRINCIPAL, SEED_REVIEWER):
+        await repository.ensure_principal(
+            session, seed_principal.id, seed_principal.name, seed_principal.role
+        )
     institution_ids = await _institutions(session, principal, created)
     await _innovations(session, principal, institution_ids, created)
     await _awards(session, principal, created)
     for program in data.PROGRAMS:
         await _program(session, principal, program, institution_ids, created)
+    await _assessments(session, principal, created)
+    # Last: a proposal's evidence snapshot shows the replicas, awards and verdicts above.
+    for spec in data.SCALE_UPS:
+        proposal_id = data.proposal_id(spec.innovation, spec.target_scale)
+        if not await repository.existing_ids(session, ScalingProposal, [proposal_id]):
+            if await scale_up(session, spec, proposal_id):
+                created["scaling_proposals"] += 1
     return created
 
 
@@ -129,34 +157,49 @@ async def _innovations(
         )
         await innovations.create_innovation(session, principal, body, record_id=record_id)
         created["innovations"] += 1
-        if spec.scale != "local":
-            await scale_up(session, principal, record_id, spec.scale)
 
 
-async def scale_up(
-    session: AsyncSession, principal: Principal, innovation_id: uuid.UUID, scale: str
-) -> None:
-    """Record that an innovation was scaled up (glokalisasi) to `scale`.
+async def scale_up(session: AsyncSession, spec: ScaleUpSpec, proposal_id: uuid.UUID) -> bool:
+    """Scale an innovation up (glokalisasi) through the scaling workflow: the seed proposes
+    it (with the evidence snapshot the service takes), its reviewer starts the review and
+    approves, and the approval sets the innovation's scale. Each step writes its own event.
 
-    Kartu Insentif Anak became the national Kartu Identitas Anak by Permendagri 2/2016: the
-    seed records the outcome, the innovation's scale, as an `innovation.updated` event. The
-    proposal and its approval belong to the scaling workflow, which is where a scale is
-    otherwise changed; once that workflow exists, this is where the seed goes through it.
+    Kartu Insentif Anak became the national Kartu Identitas Anak by Permendagri 2/2016.
+    Returns False, doing nothing, when the innovation is already at the target scale.
     """
+    innovation_id = data.innovation_id(spec.innovation)
     innovation = await innovations_repository.get(session, innovation_id)
     if innovation is None:
         raise NotFound(f"Innovation {innovation_id} does not exist.")
-    changes = {"scale": scale}
-    await innovations_repository.update(session, innovation, innovation.version, changes)
-    await record_event(
+    if scaling.SCALE_RANK[innovation.scale] >= scaling.SCALE_RANK[spec.target_scale]:
+        return False
+    proposal = await scaling.propose(
         session,
-        principal,
-        "innovation.updated",
-        "innovation",
-        innovation_id,
-        changes,
-        innovation.province_code,
+        SEED_PRINCIPAL,
+        ProposalCreate(
+            innovation_id=innovation_id,
+            target_scale=TargetScale(spec.target_scale),
+            rationale=spec.rationale,
+        ),
+        record_id=proposal_id,
     )
+    proposal = await scaling.review(
+        session,
+        SEED_REVIEWER,
+        proposal_id,
+        proposal.version,
+        ReviewRequest(notes=spec.review_notes),
+    )
+    await scaling.decide(
+        session,
+        SEED_REVIEWER,
+        proposal_id,
+        proposal.version,
+        DecisionRequest(
+            outcome=Outcome.approved, notes=spec.decision_notes, conditions=spec.conditions
+        ),
+    )
+    return True
 
 
 async def _awards(session: AsyncSession, principal: Principal, created: Counter[str]) -> None:
@@ -260,21 +303,41 @@ async def _commitment(
         await replication.transition(session, principal, commitment_id, move, None)
 
 
+async def _assessments(session: AsyncSession, principal: Principal, created: Counter[str]) -> None:
+    """Post the demo's assessments through the sustainability service, which scores them
+    (and moves a launched commitment with a sustained verdict to sustained). One whose
+    subject already has an assessment of that period, the seed's or anyone's, is skipped."""
+    requests = assessment_requests()
+    assessed = await repository.assessed_periods(
+        session, [_subject_of(body) for _, body in requests]
+    )
+    for record_id, body in requests:
+        if (_subject_of(body), body["period"]) in assessed:
+            continue
+        assessment = AssessmentCreate.model_validate(body)
+        await sustainability.create_assessment(session, principal, assessment, record_id=record_id)
+        created["sustainability_assessments"] += 1
+
+
+def _subject_of(body: dict[str, Any]) -> uuid.UUID:
+    subject: uuid.UUID = body.get("innovation_id") or body["commitment_id"]
+    return subject
+
+
 def assessment_requests() -> list[tuple[uuid.UUID, dict[str, Any]]]:
     """The demo's sustainability assessments as (stable id, request body): the indicators
     only, with the subject's id (`innovation_id` or `commitment_id`); the server scores
-    them with its rubric. Once assessments can be recorded, `load_demo` posts each of these
-    through the sustainability service, after the commitments."""
+    them with its rubric."""
     requests = []
     for spec in data.ASSESSMENTS:
-        body = {k: v for k, v in spec.items() if k not in ("innovation", "commitment")}
+        body = {k: v for k, v in spec.items() if k not in ("innovation", "commitment", "notes")}
         if "innovation" in spec:
             subject = ("innovation", spec["innovation"])
             body["innovation_id"] = data.innovation_id(spec["innovation"])
         else:
             subject = ("commitment", *spec["commitment"])
             body["commitment_id"] = data.commitment_id(*spec["commitment"])
-        body["notes"] = data.DEMO_MARK
+        body["notes"] = " ".join([data.DEMO_MARK, *([spec["notes"]] if "notes" in spec else [])])
         requests.append((data.demo_id("assessment", *subject, spec["period"]), body))
     return requests
 

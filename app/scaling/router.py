@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi.openapi.models import Example
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.db import Session
@@ -198,6 +199,17 @@ async def get_proposal(
     return proposal
 
 
+# The body is optional (`ReviewRequest | None`), so its schema is not a plain reference and
+# the examples are given on the request body itself.
+REVIEW_EXAMPLES: dict[str, Example] = {
+    "with_notes": {
+        "summary": "With notes for the event",
+        "value": {"notes": "Dibahas pada rapat tim penilai 12 Desember."},
+    },
+    "empty": {"summary": "No notes", "value": {}},
+}
+
+
 @router.post(
     "/scaling-proposals/{proposal_id}/review",
     response_model=ProposalRead,
@@ -209,7 +221,7 @@ async def review_proposal(
     principal: Reviewer,
     proposal_id: ProposalId,
     response: Response,
-    body: Annotated[ReviewRequest | None, Body()] = None,
+    body: Annotated[ReviewRequest | None, Body(openapi_examples=REVIEW_EXAMPLES)] = None,
     if_match: IfMatchHeader = None,
 ) -> ProposalRead:
     """Reviewers only: `submitted → under_review`, or `deferred → under_review` to take a

@@ -63,6 +63,23 @@ class Criterion(ResponseModel):
     )
     met: bool
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"value": 4, "threshold": 3, "met": True},
+                {"value": None, "threshold": "sustained", "met": False},
+            ]
+        }
+    )
+
+
+_CRITERIA_EXAMPLE: dict[str, Any] = {
+    "replicas": {"value": 4, "threshold": 3, "met": True},
+    "other_provinces": {"value": 1, "threshold": 2, "met": False},
+    "origin_sustained": {"value": "sustained", "threshold": "sustained", "met": True},
+    "awards": {"value": 2, "threshold": 1, "met": True},
+}
+
 
 class Criteria(ResponseModel):
     """Every criterion, always all four, in this order."""
@@ -81,15 +98,10 @@ class Criteria(ResponseModel):
     )
     awards: Criterion = Field(description="Awards won (at least `min_awards`).")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [_CRITERIA_EXAMPLE]})
+
 
 CRITERIA_TOTAL = len(Criteria.model_fields)
-
-_CRITERIA_EXAMPLE: dict[str, Any] = {
-    "replicas": {"value": 4, "threshold": 3, "met": True},
-    "other_provinces": {"value": 1, "threshold": 2, "met": False},
-    "origin_sustained": {"value": "sustained", "threshold": "sustained", "met": True},
-    "awards": {"value": 2, "threshold": 1, "met": True},
-}
 
 
 class CandidateInnovation(ResponseModel):
@@ -97,6 +109,19 @@ class CandidateInnovation(ResponseModel):
     title: str
     province_code: str | None
     scale: Scale = Field(description="`local` or `provincial` (national ones are not candidates).")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "title": "Gerakan Kembali Bersekolah",
+                    "province_code": "33",
+                    "scale": "local",
+                }
+            ]
+        }
+    )
 
 
 class Candidate(ResponseModel):
@@ -150,9 +175,15 @@ _EVIDENCE_EXAMPLE: dict[str, Any] = {
 
 
 class AwardSummary(ResponseModel):
+    """An award as the evidence lists it."""
+
     competition: str
     year: int
     tier: str
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"competition": "KIPP", "year": 2019, "tier": "top_45"}]}
+    )
 
 
 class Evidence(ResponseModel):
@@ -250,6 +281,15 @@ class DecisionRequest(RequestModel):
     )
 
 
+_DECISION_EXAMPLE: dict[str, Any] = {
+    "outcome": "approved",
+    "notes": "Memenuhi seluruh kriteria.",
+    "conditions": "Pedoman teknis nasional disusun dalam 6 bulan.",
+    "decided_by": "Tim Penilai KemenPANRB",
+    "decided_at": "2026-11-30T02:00:00Z",
+}
+
+
 class Decision(ResponseModel):
     """The latest decision. After a deferral the proposal can be reviewed again and the
     deferral stays here until the next decision."""
@@ -259,6 +299,8 @@ class Decision(ResponseModel):
     conditions: str
     decided_by: str = Field(description="Name of the reviewer's API key.")
     decided_at: datetime
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_DECISION_EXAMPLE]})
 
 
 class ProposalRead(Record):
@@ -289,13 +331,7 @@ class ProposalRead(Record):
                     "status": "approved",
                     "proposed_by": "Biro Organisasi Jawa Tengah",
                     "reviewed_at": "2026-11-24T02:00:00Z",
-                    "decision": {
-                        "outcome": "approved",
-                        "notes": "Memenuhi seluruh kriteria.",
-                        "conditions": "",
-                        "decided_by": "Tim Penilai KemenPANRB",
-                        "decided_at": "2026-11-30T02:00:00Z",
-                    },
+                    "decision": _DECISION_EXAMPLE,
                     "created_at": "2026-11-23T03:00:00Z",
                     "updated_at": "2026-11-30T02:00:00Z",
                     "version": 3,

@@ -209,12 +209,17 @@ async def _check_target(principal: Principal, session: AsyncSession, data: Propo
 
 
 async def propose(
-    session: AsyncSession, principal: Principal, data: ProposalCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: ProposalCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> ProposalRead:
     """Propose a published innovation for a provincial or national programme.
 
     Coordinators propose innovations of their province, for their province (provincial) or
     for the nation. The evidence snapshot is taken now, in the same transaction.
+    `record_id`: the new record's id when the caller chooses it, else a random one.
     """
     innovation = await innovations.get(session, data.innovation_id)
     if innovation is None:
@@ -230,7 +235,7 @@ async def propose(
         )
     evidence = await evidence_of(session, innovation.id)
     values: dict[str, Any] = {
-        "id": uuid.uuid4(),
+        "id": record_id or uuid.uuid4(),
         "innovation_id": innovation.id,
         "province_code": innovation.province_code,
         "target_scale": data.target_scale.value,

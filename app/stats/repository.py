@@ -2,8 +2,7 @@
 are GROUP BY / FILTER aggregates computed by PostgreSQL, never a query per row.
 
 Adding a figure to the overview is one entry in `overview_figures()` (a scalar subquery) and one
-field in `schemas.Overview`; scaling proposals by status join it that way once their table
-exists.
+field in `schemas.Overview`.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from sqlalchemy.orm import aliased
 from app.models.innovation import Innovation
 from app.models.region import Region
 from app.models.replication import COMMITMENT_STATUSES, Commitment, ReplicationProgram
+from app.models.scaling import ScalingProposal
 from app.models.sustainability import VERDICTS, SustainabilityAssessment
 from app.replication.repository import overdue_expr
 
@@ -78,6 +78,7 @@ def overview_figures() -> dict[str, ScalarSelect[Any]]:
         .where(overdue_expr())
         .scalar_subquery(),
         "latest_verdicts": counts_by(latest.c.verdict),
+        "scaling_proposals_by_status": counts_by(ScalingProposal.status),
     }
 
 

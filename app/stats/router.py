@@ -24,8 +24,9 @@ router = APIRouter(prefix="/stats", tags=["stats"], route_class=AppRoute)
 )
 async def overview(session: Session) -> Overview:
     """The registry in a few numbers, for a dashboard's first screen: innovations by status
-    and (published ones) by scale, commitments by status, overdue commitments, and assessed
-    subjects by the verdict of their latest sustainability assessment.
+    and (published ones) by scale, commitments by status, overdue commitments, assessed
+    subjects by the verdict of their latest sustainability assessment, and scaling proposals
+    by status.
 
     Every status, scale and verdict is present, with 0 when there is none. Open data: no key.
     """

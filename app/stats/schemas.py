@@ -14,11 +14,19 @@ _COMMITMENTS_33: dict[str, Any] = {
     "committed": 2,
     "in_progress": 4,
     "stalled": 3,
-    "launched": 6,
-    "sustained": 3,
+    "launched": 5,
+    "sustained": 4,
     "cancelled": 1,
 }
-_VERDICTS: dict[str, Any] = {"sustained": 2, "at_risk": 1, "discontinued": 0}
+_VERDICTS: dict[str, Any] = {"sustained": 4, "at_risk": 2, "discontinued": 2}
+_VERDICTS_33: dict[str, Any] = {"sustained": 4, "at_risk": 0, "discontinued": 1}
+_PROPOSALS: dict[str, Any] = {
+    "submitted": 0,
+    "under_review": 0,
+    "approved": 1,
+    "rejected": 0,
+    "deferred": 0,
+}
 
 
 class InnovationStatusCounts(ResponseModel):
@@ -66,6 +74,19 @@ class VerdictCounts(ResponseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_VERDICTS]})
 
 
+class ProposalStatusCounts(ResponseModel):
+    """Scaling proposals (usulan glokalisasi) per status; every status is present, zeros
+    included."""
+
+    submitted: int
+    under_review: int
+    approved: int
+    rejected: int
+    deferred: int
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_PROPOSALS]})
+
+
 class Overview(ResponseModel):
     """Headline figures of the whole registry, for a dashboard's first screen."""
 
@@ -76,6 +97,7 @@ class Overview(ResponseModel):
         description="Target launch date passed and still committed, in progress or stalled."
     )
     latest_verdicts: VerdictCounts
+    scaling_proposals_by_status: ProposalStatusCounts
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -87,12 +109,13 @@ class Overview(ResponseModel):
                         "committed": 4,
                         "in_progress": 6,
                         "stalled": 4,
-                        "launched": 10,
-                        "sustained": 4,
+                        "launched": 9,
+                        "sustained": 5,
                         "cancelled": 1,
                     },
                     "overdue_commitments": 12,
                     "latest_verdicts": _VERDICTS,
+                    "scaling_proposals_by_status": _PROPOSALS,
                 }
             ]
         }
@@ -106,7 +129,7 @@ _PROVINCE_EXAMPLE: dict[str, Any] = {
     "commitments": _COMMITMENTS_33,
     "average_progress": 64.17,
     "overdue": 8,
-    "latest_verdicts": _VERDICTS,
+    "latest_verdicts": _VERDICTS_33,
 }
 
 

@@ -14,6 +14,7 @@ from app.stats.schemas import (
     CommitmentStatusCounts,
     InnovationStatusCounts,
     Overview,
+    ProposalStatusCounts,
     ProvinceStats,
     ProvinceStatsList,
     ReplicationFlow,
@@ -42,6 +43,9 @@ async def overview(session: AsyncSession) -> Overview:
         ),
         overdue_commitments=int(figures["overdue_commitments"]),
         latest_verdicts=_zero_filled(VerdictCounts, figures["latest_verdicts"]),
+        scaling_proposals_by_status=_zero_filled(
+            ProposalStatusCounts, figures["scaling_proposals_by_status"]
+        ),
     )
 
 

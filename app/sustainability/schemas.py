@@ -96,6 +96,8 @@ class Band(ResponseModel):
     min: int = Field(ge=0)
     fraction: float = Field(ge=0, le=1, description="Share of the indicator's weight earned.")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"min": 1000, "fraction": 0.75}]})
+
 
 class RubricIndicator(ResponseModel):
     """One scored indicator: either `levels` (value → fraction of the weight) or `bands`."""
@@ -123,6 +125,37 @@ class RubricIndicator(ResponseModel):
                 raise ValueError(f"Bands of {self.key} must start at 0 and ascend.")
         return self
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "staff_count",
+                    "label": "Assigned staff",
+                    "term": "SDM pelaksana",
+                    "weight": 5,
+                    "description": "Staff assigned to run it (a band applies from its `min`).",
+                    "levels": None,
+                    "bands": [
+                        {"min": 0, "fraction": 0},
+                        {"min": 1, "fraction": 0.5},
+                        {"min": 3, "fraction": 1},
+                    ],
+                    "missing": None,
+                },
+                {
+                    "key": "legal_basis",
+                    "label": "Legal basis",
+                    "term": "Dasar hukum (SK → Perkada → Perda)",
+                    "weight": 20,
+                    "description": "The strongest regulation behind the innovation.",
+                    "levels": {"none": 0, "decree": 0.4, "head_regulation": 0.75, "bylaw": 1},
+                    "bands": None,
+                    "missing": None,
+                },
+            ]
+        }
+    )
+
 
 class Thresholds(ResponseModel):
     """Verdict by score: `sustained` at or above the first, `at_risk` at or above the second,
@@ -130,6 +163,8 @@ class Thresholds(ResponseModel):
 
     sustained: float = Field(gt=0, le=100)
     at_risk: float = Field(gt=0, le=100)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sustained": 70, "at_risk": 35}]})
 
 
 class RubricDefinition(ResponseModel):
@@ -267,6 +302,20 @@ class IndicatorPoints(ResponseModel):
     fraction: float = Field(description="Share of the weight earned.")
     weight: float
     points: float
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "indicator": "legal_basis",
+                    "value": "head_regulation",
+                    "fraction": 0.75,
+                    "weight": 20,
+                    "points": 15.0,
+                }
+            ]
+        }
+    )
 
 
 _BREAKDOWN_EXAMPLE = [

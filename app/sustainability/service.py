@@ -234,12 +234,17 @@ async def _subject(session: AsyncSession, principal: Principal, data: Assessment
 
 
 async def create_assessment(
-    session: AsyncSession, principal: Principal, data: AssessmentCreate
+    session: AsyncSession,
+    principal: Principal,
+    data: AssessmentCreate,
+    *,
+    record_id: uuid.UUID | None = None,
 ) -> AssessmentRead:
     """Score an assessment with the current rubric and store it with that rubric's version.
 
     A `sustained` verdict on a `launched` commitment moves it to `sustained` in the same
-    transaction (with its own event)."""
+    transaction (with its own event). `record_id`: the new record's id when the caller
+    chooses it, else a random one."""
     if (data.innovation_id is None) == (data.commitment_id is None):
         detail = "Send exactly one subject: innovation_id or commitment_id."
         raise Unprocessable(
@@ -262,7 +267,7 @@ async def create_assessment(
     scored = score(rubric, indicators)
     values: dict[str, Any] = data.model_dump(mode="json")
     values.update(
-        id=uuid.uuid4(),
+        id=record_id or uuid.uuid4(),
         innovation_id=data.innovation_id,
         commitment_id=data.commitment_id,
         assessed_on=data.assessed_on,

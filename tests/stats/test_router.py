@@ -2,11 +2,17 @@
 
 The demo (app/demo/data.py) has 15 published innovations (5 born in Jawa Tengah, 6 in Jawa
 Barat, one each in Aceh, Kepulauan Riau, Jawa Timur and Sulawesi Selatan; Kartu Insentif Anak
-national), and 29 commitments: 19 in Jawa Tengah (3 sustained, 6 launched, 4 in progress,
-3 stalled, 2 committed, 1 cancelled) and 10 in Kalimantan Barat (1 sustained, 4 launched,
-2 in progress, 1 stalled, 2 committed). Launched and sustained ones are at 100 % progress, in
-progress 45 %, stalled and cancelled 25 %, committed 0 %. Every target date lies in 2022 or
-2023, so every commitment still committed (with a target), in progress or stalled is overdue.
+national, by one approved scaling proposal), and 29 commitments: 19 in Jawa Tengah (4
+sustained, of which Sragen's by its assessment, 5 launched, 4 in progress, 3 stalled,
+2 committed, 1 cancelled) and 10 in Kalimantan Barat (1 sustained, 4 launched, 2 in progress,
+1 stalled, 2 committed). Launched and sustained ones are at 100 % progress, in progress 45 %,
+stalled and cancelled 25 %, committed 0 %. Every target date lies in 2022 or 2023, so every
+commitment still committed (with a target), in progress or stalled is overdue.
+
+Eight subjects have one assessment each, of 2023: sustained Gerakan Kembali Bersekolah and Kartu
+Insentif Anak (Jawa Tengah) and the commitments of Blora and Sragen (Jawa Tengah); at risk
+Bandung Anti Kantong Plastik (Jawa Barat) and Sanggau's commitment (Kalimantan Barat);
+discontinued PIKOBAR (Jawa Barat) and Purbalingga's commitment (Jawa Tengah).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.demo import data
+from app.models.scaling import ScalingProposal
 from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
 from tests.builders import make_innovation, make_institution
 from tests.conftest import problem
@@ -31,6 +38,7 @@ OVERVIEW = "/api/v1/stats/overview"
 PROVINCES = "/api/v1/stats/provinces"
 FLOWS = "/api/v1/stats/replication-flows"
 NO_VERDICTS = {"sustained": 0, "at_risk": 0, "discontinued": 0}
+DEMO_VERDICTS = {"sustained": 4, "at_risk": 2, "discontinued": 2}
 NO_COMMITMENTS = {
     "committed": 0,
     "in_progress": 0,
@@ -83,12 +91,19 @@ async def test_overview_counts_the_demo(client: httpx.AsyncClient) -> None:
             "committed": 4,
             "in_progress": 6,
             "stalled": 4,
-            "launched": 10,
-            "sustained": 4,
+            "launched": 9,
+            "sustained": 5,
             "cancelled": 1,
         },
         "overdue_commitments": 12,
-        "latest_verdicts": NO_VERDICTS,
+        "latest_verdicts": DEMO_VERDICTS,
+        "scaling_proposals_by_status": {
+            "submitted": 0,
+            "under_review": 0,
+            "approved": 1,
+            "rejected": 0,
+            "deferred": 0,
+        },
     }
 
 
@@ -108,19 +123,50 @@ async def test_overview_counts_drafts_by_status_but_scale_over_published_only(
 async def test_overview_counts_each_subject_once_by_its_latest_verdict(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    await assess(session, innovation="gkb", period=2022, verdict="at_risk")
-    await assess(session, innovation="gkb", period=2023, verdict="sustained")
-    await assess(session, innovation="dkmo", period=2023, verdict="at_risk")
+    # Gerakan Kembali Bersekolah, sustained in 2023: at risk in 2024 (and an older 2022).
+    await assess(session, innovation="gkb", period=2022, verdict="discontinued")
+    await assess(session, innovation="gkb", period=2024, verdict="at_risk")
+    # Blora's commitment, sustained in 2023: discontinued in 2024.
     await assess(
-        session, commitment=("jateng_2021", "gkb", "gov_blora"), period=2022, verdict="sustained"
+        session, commitment=("jateng_2021", "gkb", "gov_blora"), period=2024, verdict="discontinued"
     )
-    await assess(
-        session, commitment=("jateng_2021", "gkb", "gov_blora"), period=2023, verdict="discontinued"
-    )
+    # Data Kota Magelang Open, never assessed by the demo: sustained in 2024.
+    await assess(session, innovation="dkmo", period=2024, verdict="sustained")
 
     body = (await client.get(OVERVIEW)).json()
 
-    assert body["latest_verdicts"] == {"sustained": 1, "at_risk": 1, "discontinued": 1}
+    # From 4 / 2 / 2: two sustained subjects move, one new sustained one.
+    assert body["latest_verdicts"] == {"sustained": 3, "at_risk": 3, "discontinued": 3}
+
+
+async def test_overview_counts_scaling_proposals_by_every_status(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    owner = await make_institution(session, region_code="33.29")
+    for status in ("submitted", "under_review", "deferred", "rejected", "rejected"):
+        innovation = await make_innovation(session, institution=owner)
+        session.add(
+            ScalingProposal(
+                innovation_id=innovation.id,
+                province_code="33",
+                target_scale="national",
+                rationale="Uji",
+                evidence={},
+                status=status,
+                proposed_by="uji",
+            )
+        )
+    await session.flush()
+
+    body = (await client.get(OVERVIEW)).json()
+
+    assert body["scaling_proposals_by_status"] == {
+        "submitted": 1,
+        "under_review": 1,
+        "approved": 1,
+        "rejected": 2,
+        "deferred": 1,
+    }
 
 
 # --- Provinces ----------------------------------------------------------------------------
@@ -148,14 +194,16 @@ async def test_provinces_gives_jawa_tengah_its_figures(client: httpx.AsyncClient
             "committed": 2,
             "in_progress": 4,
             "stalled": 3,
-            "launched": 6,
-            "sustained": 3,
+            "launched": 5,
+            "sustained": 4,
             "cancelled": 1,
         },
-        # (3 + 6) × 100 + 4 × 45 + 3 × 25 + 2 × 0 over the 18 not cancelled
+        # (4 + 5) × 100 + 4 × 45 + 3 × 25 + 2 × 0 over the 18 not cancelled
         "average_progress": 64.17,
         "overdue": 8,
-        "latest_verdicts": NO_VERDICTS,
+        # Gerakan Kembali Bersekolah and Kartu Insentif Anak, Blora and Sragen sustained;
+        # Purbalingga discontinued.
+        "latest_verdicts": {"sustained": 4, "at_risk": 0, "discontinued": 1},
     }
 
 
@@ -177,7 +225,8 @@ async def test_provinces_gives_kalimantan_barat_its_figures(client: httpx.AsyncC
         # (1 + 4) × 100 + 2 × 45 + 1 × 25 + 2 × 0 over 10
         "average_progress": 61.5,
         "overdue": 4,
-        "latest_verdicts": NO_VERDICTS,
+        # Sanggau's commitment to Menyeting Gigi Emas
+        "latest_verdicts": {"sustained": 0, "at_risk": 1, "discontinued": 0},
     }
 
 
@@ -225,9 +274,11 @@ async def test_provinces_count_subjects_by_their_latest_verdict_where_they_are(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     # Origin innovations count where they were born, commitments where their adopter is.
-    await assess(session, innovation="gkb", period=2022, verdict="at_risk")
-    await assess(session, innovation="gkb", period=2023, verdict="sustained")
-    await assess(session, innovation="pikobar", period=2023, verdict="discontinued")
+    # Gerakan Kembali Bersekolah (Jawa Tengah) sustained in 2023, at risk in 2024:
+    await assess(session, innovation="gkb", period=2024, verdict="at_risk")
+    # Bandung Anti Kantong Plastik (Jawa Barat) at risk in 2023, discontinued in 2024:
+    await assess(session, innovation="bakp", period=2024, verdict="discontinued")
+    # Two Kalimantan Barat commitments of Jawa Barat and Kepulauan Riau innovations, new:
     await assess(
         session,
         commitment=("kalbar_2022", "pikobar", "gov_kubu_raya"),
@@ -240,9 +291,9 @@ async def test_provinces_count_subjects_by_their_latest_verdict_where_they_are(
 
     rows = by_code((await client.get(PROVINCES)).json())
 
-    assert rows["33"]["latest_verdicts"] == {"sustained": 1, "at_risk": 0, "discontinued": 0}
-    assert rows["32"]["latest_verdicts"] == {"sustained": 0, "at_risk": 0, "discontinued": 1}
-    assert rows["61"]["latest_verdicts"] == {"sustained": 1, "at_risk": 1, "discontinued": 0}
+    assert rows["33"]["latest_verdicts"] == {"sustained": 3, "at_risk": 1, "discontinued": 1}
+    assert rows["32"]["latest_verdicts"] == {"sustained": 0, "at_risk": 0, "discontinued": 2}
+    assert rows["61"]["latest_verdicts"] == {"sustained": 1, "at_risk": 2, "discontinued": 0}
 
 
 async def test_average_progress_leaves_out_cancelled_commitments(
