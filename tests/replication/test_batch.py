@@ -257,6 +257,29 @@ async def test_retried_batch_is_replayed_and_stored_once(
     assert (await commitment_row(session, s.commitment)).version == 2
 
 
+async def test_a_large_batch_response_is_stored_compressed_and_replayed_byte_for_byte(
+    client: httpx.AsyncClient, session: AsyncSession, admin: Headers, make_key: MakeKey
+) -> None:
+    s = await make_scene(client, session, admin)
+    headers = keyed(await integration_of(make_key), "batch-2022-04")
+    body = {"reports": [report(s.commitment, percent_complete=n) for n in range(100)]}
+
+    first = await client.post(BATCH, json=body, headers=headers)
+    again = await client.post(BATCH, json=body, headers=headers)
+
+    assert len(first.content) > 8192
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    stored = await rows(
+        session,
+        "SELECT response_compressed, length(response_body) AS size FROM idempotency_keys "
+        "WHERE key = 'batch-2022-04'",
+    )
+    assert [(r.response_compressed, r.size < len(first.content) // 4) for r in stored] == [
+        (True, True)
+    ]
+
+
 async def test_same_key_with_another_body_is_422_and_stores_nothing_more(
     client: httpx.AsyncClient, session: AsyncSession, admin: Headers, make_key: MakeKey
 ) -> None:
