@@ -15,11 +15,11 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, and_, false, literal, or_, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, true, tuple_
 
 from app.core.config import get_settings
 from app.core.errors import BadRequest
@@ -146,3 +146,15 @@ def order_by(keys: Sequence[SortKey]) -> list[Any]:
         expr = key.column.desc() if key.descending else key.column.asc()
         out.append(expr.nulls_last() if key.nullable else expr)
     return out
+
+
+Stmt = TypeVar("Stmt", bound=Select[*tuple[Any, ...]])
+
+
+def keyset_page(
+    stmt: Stmt, keys: Sequence[SortKey], after: Sequence[Any] | None, limit: int
+) -> Stmt:
+    """`stmt` in the order of `keys`, resumed after a cursor's values, cut to `limit` rows."""
+    if after is not None:
+        stmt = stmt.where(keyset_after(keys, after))
+    return stmt.order_by(*order_by(keys)).limit(limit)

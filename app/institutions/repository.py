@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
-from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.pagination import SortKey, keyset_page
 from app.core.repository import contains, update_versioned
 from app.models.institution import Institution
 
@@ -81,9 +81,7 @@ async def list_page(
     after: list[Any] | None,
     limit: int,
 ) -> Sequence[Institution]:
-    stmt = select(Institution).where(*where).order_by(*order_by(SORT_NAME)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(SORT_NAME, after))
+    stmt = keyset_page(select(Institution).where(*where), SORT_NAME, after, limit)
     return (await session.scalars(stmt)).all()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
-from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.pagination import SortKey, keyset_page
 from app.core.repository import update_versioned
 from app.core.security import Principal
 from app.models.innovation import Innovation
@@ -75,9 +75,7 @@ def program_filters(
 async def list_programs(
     session: AsyncSession, where: list[ColumnElement[bool]], after: list[Any] | None, limit: int
 ) -> Sequence[ReplicationProgram]:
-    stmt = select(ReplicationProgram).where(*where).order_by(*order_by(PROGRAM_SORT)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(PROGRAM_SORT, after))
+    stmt = keyset_page(select(ReplicationProgram).where(*where), PROGRAM_SORT, after, limit)
     return (await session.scalars(stmt)).all()
 
 
@@ -164,9 +162,7 @@ async def list_commitments(
     after: list[Any] | None,
     limit: int,
 ) -> list[Any]:
-    stmt = commitment_select().where(*where).order_by(*order_by(keys)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
+    stmt = keyset_page(commitment_select().where(*where), keys, after, limit)
     return list((await session.execute(stmt)).all())
 
 
@@ -464,14 +460,12 @@ async def list_reports(
     session: AsyncSession, commitment_id: uuid.UUID, after: list[Any] | None, limit: int
 ) -> Sequence[ProgressReport]:
     keys = (SortKey(ProgressReport.created_at, True), SortKey(ProgressReport.id, True))
-    stmt = (
-        select(ProgressReport)
-        .where(ProgressReport.commitment_id == commitment_id)
-        .order_by(*order_by(keys))
-        .limit(limit)
+    stmt = keyset_page(
+        select(ProgressReport).where(ProgressReport.commitment_id == commitment_id),
+        keys,
+        after,
+        limit,
     )
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
     return (await session.scalars(stmt)).all()
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
-from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.pagination import SortKey, keyset_page
 from app.core.repository import update_versioned
 from app.models.innovation import Award, Innovation
 from app.models.replication import Commitment
@@ -175,9 +175,7 @@ async def list_candidates(
     """One page of the ranking, in one statement."""
     stmt, figures = _candidates(t, where, criteria_total, only_eligible)
     keys = candidate_keys(figures)
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
-    stmt = stmt.order_by(*order_by(keys)).limit(limit)
+    stmt = keyset_page(stmt, keys, after, limit)
     return list((await session.execute(stmt)).all())
 
 
@@ -278,9 +276,7 @@ def proposal_filters(f: ProposalFilters) -> list[ColumnElement[bool]]:
 async def list_proposals(
     session: AsyncSession, where: list[ColumnElement[bool]], after: list[Any] | None, limit: int
 ) -> list[Any]:
-    stmt = _proposal_select().where(*where).order_by(*order_by(PROPOSAL_KEYS)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(PROPOSAL_KEYS, after))
+    stmt = keyset_page(_proposal_select().where(*where), PROPOSAL_KEYS, after, limit)
     return list((await session.execute(stmt)).all())
 
 

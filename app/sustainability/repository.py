@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from app.core.errors import Conflict
-from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.pagination import SortKey, keyset_page
 from app.models.innovation import Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -145,9 +145,7 @@ async def list_assessments(
     after: list[Any] | None,
     limit: int,
 ) -> list[Any]:
-    stmt = assessment_select().where(*where).order_by(*order_by(keys)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
+    stmt = keyset_page(assessment_select().where(*where), keys, after, limit)
     return list((await session.execute(stmt)).all())
 
 
@@ -254,13 +252,9 @@ async def list_due(
     """A page of due subjects and, for each, its sort key values (for the cursor)."""
     due = _due_subjects(f, year_ago)
     keys = due_sort(due)
-    stmt = (
-        select(due, *(k.column.label(f"_k{n}") for n, k in enumerate(keys)))
-        .order_by(*order_by(keys))
-        .limit(limit)
+    stmt = keyset_page(
+        select(due, *(k.column.label(f"_k{n}") for n, k in enumerate(keys))), keys, after, limit
     )
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
     rows = list((await session.execute(stmt)).all())
     return rows, [[r._k0, r._k1] for r in rows]
 
@@ -347,9 +341,7 @@ async def list_at_risk(
 ) -> list[Any]:
     at_risk = _at_risk(f)
     keys = at_risk_sort(at_risk)
-    stmt = select(at_risk).order_by(*order_by(keys)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
+    stmt = keyset_page(select(at_risk), keys, after, limit)
     return list((await session.execute(stmt)).all())
 
 
