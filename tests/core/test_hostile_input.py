@@ -322,3 +322,24 @@ async def test_wrong_method_is_405_problem(
 
     assert problem(r, 405)["code"] == "method_not_allowed"
     assert "allow" in r.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/api/v1/institutions/e3e70682-c209-1cac-a29f-6fbed82c07cd", "GET, PATCH"),
+        ("DELETE", "/api/v1/institutions", "GET, POST"),
+        (
+            "PUT",
+            "/api/v1/commitments/e3e70682-c209-1cac-a29f-6fbed82c07cd/action-items",
+            "GET, POST",
+        ),
+    ],
+)
+async def test_405_allow_names_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    r = await client.request(method, path)
+
+    problem(r, 405)
+    assert r.headers["allow"] == allowed
