@@ -11,7 +11,7 @@ from typing import Any, cast
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
@@ -22,6 +22,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_err
 from app.core.idempotency import Replay, purge_expired
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.security import access_rule_of
 from app.events.router import router as events_router
 from app.innovations.router import router as innovations_router
 from app.institutions.router import router as institutions_router
@@ -204,5 +205,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses.setdefault(
                         status, {"description": description, "content": problem_content}
                     )
+    _mark_optional_auth(app, schema)
     app.openapi_schema = schema
     return schema
+
+
+def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Open-data routes take a key but do not need one: say so (`{}` is "no credentials")."""
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute) or context.path is None:
+            continue
+        rule = access_rule_of(context.dependant)
+        if rule is None or not rule.anonymous:
+            continue
+        item = schema["paths"].get(context.path, {})
+        for method in context.methods or ():
+            operation = item.get(method.lower())
+            if operation is not None and operation.get("security"):
+                operation["security"] = [{}, *operation["security"]]

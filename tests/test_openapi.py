@@ -304,3 +304,15 @@ async def test_the_served_openapi_document_is_the_committed_one() -> None:
 
     assert r.status_code == 200
     assert r.json() == committed
+
+
+def test_open_data_operations_declare_the_key_optional(schema: dict[str, Any]) -> None:
+    """A route open to anonymous callers says so (`{}`), and a route that needs a key does not."""
+    rules = _rules()
+    wrong = [
+        f"{method} {path}: {op.get('security')}"
+        for method, path, op in operations(schema)
+        if ({} in op.get("security", [])) != rules[(method, path)].anonymous
+    ]
+
+    assert wrong == []
