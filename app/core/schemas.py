@@ -6,21 +6,26 @@ lone surrogates (PostgreSQL cannot store them), lengths are bounded, URLs are ht
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetPydanticSchema,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
@@ -90,10 +95,72 @@ RegionCode = Annotated[
 ]
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is sent as `YYYY-MM-DD`; pydantic would also read 0 or "0" as 1970-01-01."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date in the format YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date query parameter: only `YYYY-MM-DD`."""
+
+
+def _json_kind(annotation: Any) -> type | None:
+    """The JSON scalar a field takes (bool, int, float, date), through Optional and Annotated."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = {_json_kind(arg) for arg in get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if annotation in (bool, int, float, date):
+        return annotation  # type: ignore[no-any-return]
+    return None
+
+
+_WRONG_TYPE = {
+    bool: ("bool_type", "Input should be a valid boolean"),
+    int: ("int_type", "Input should be a valid integer"),
+    float: ("float_type", "Input should be a valid number"),
+}
+
+
 class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are a 422, not silently dropped."""
+    """Base of request bodies: unknown fields are a 422, not silently dropped.
+
+    Scalars take their JSON type exactly: pydantic's lax mode would store `"12"` as 12,
+    `1` or `"yes"` as true and `0` as the date 1970-01-01, which the schema says are invalid.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_json_type(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or info.field_name is None:
+            return value
+        kind = _field_kinds(cls).get(info.field_name)
+        if kind is None:
+            return value
+        if kind is date:
+            return _iso_date(value)
+        # A bool is a JSON boolean; a number is a JSON number (bool is an int in Python).
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(*_WRONG_TYPE[kind])
+        return value
+
+
+@functools.cache
+def _field_kinds(model: type[BaseModel]) -> dict[str, type]:
+    kinds = {}
+    for name, field in model.model_fields.items():
+        kind = _json_kind(field.annotation)
+        if kind is not None:
+            kinds[name] = kind
+    return kinds
 
 
 class ResponseModel(BaseModel):

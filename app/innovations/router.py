@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
+from app.core.schemas import IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
 from app.innovations.export import CSV_EXAMPLE, csv_chunks
@@ -67,8 +66,8 @@ def list_filters(
     award_competition: Annotated[Competition | None, Query()] = None,
     award_tier: Annotated[Tier | None, Query()] = None,
     award_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-    launched_from: Annotated[date | None, Query()] = None,
-    launched_to: Annotated[date | None, Query()] = None,
+    launched_from: Annotated[IsoDate | None, Query()] = None,
+    launched_to: Annotated[IsoDate | None, Query()] = None,
     q: Annotated[
         SearchQuery | None,
         Query(
