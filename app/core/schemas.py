@@ -36,22 +36,46 @@ def _clean_text(value: str) -> str:
     return value
 
 
+# Whitespace as both readers of the rules see it: Python's str.isspace() and the `\s` of the
+# JSON Schema patterns (ECMA-262), so that "blank" means the same to the schema and the code.
+_WHITESPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000\ufeff"
+)
+_BLANK = re.compile(rf"[{_WHITESPACE}]*")
+# The same rules for the schema, so that generated clients and fuzzers know them: no NUL byte
+# (lone surrogates cannot be written in UTF-8 JSON at all); not blank: one non-space character.
+_NO_NUL = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+_NOT_BLANK = Field(json_schema_extra={"pattern": rf"^[^\u0000]*[^\u0000{_WHITESPACE}][^\u0000]*$"})
+
+
 def _non_blank(value: str) -> str:
-    if not value.strip():
+    if _BLANK.fullmatch(value):
         raise ValueError("Must not be blank.")
     return value
 
 
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+    # The length is the one sent (as the schema says), before the surrounding spaces go.
+    StringConstraints(min_length=1, max_length=300),
     AfterValidator(_clean_text),
     AfterValidator(_non_blank),
+    AfterValidator(str.strip),
+    _NOT_BLANK,
 ]
-ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_clean_text)]
-Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_clean_text)]
+ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_clean_text), _NO_NUL]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_clean_text), _NO_NUL]
+RequiredText = Annotated[
+    str,
+    StringConstraints(max_length=10_000),
+    AfterValidator(_clean_text),
+    AfterValidator(_non_blank),
+    _NOT_BLANK,
+]
+"""Free text that may not be blank (e.g. the reasons for a decision)."""
 SearchQuery = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_text)
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_text), _NO_NUL
 ]
 # pydantic-core's own URL type, validated and serialised without a Python wrapper (pydantic's
 # AnyUrl runs Python code per URL, which shows in 500-report batches); same rules, same schema.
