@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from app.core.idempotency import Idempotency, save_response
@@ -42,3 +44,20 @@ class AppRoute(APIRoute):
             return response
 
         return handle
+
+
+class IdConvertor(Convertor[uuid.UUID]):
+    """`{name:id}`: a path segment that is a UUID (either case); any other segment does not
+    match the route. For a template that sits beside a literal one (`/innovations/{id}` and
+    `/innovations/export.csv`), so that `PATCH /innovations/export.csv` is a 405, not a 422."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def convert(self, value: str) -> uuid.UUID:
+        return uuid.UUID(value)
+
+    def to_string(self, value: uuid.UUID) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())

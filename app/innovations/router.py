@@ -177,7 +177,7 @@ async def create_innovation(
 
 
 @router.get(
-    "/{innovation_id}",
+    "/{innovation_id:id}",
     response_model=InnovationRead,
     summary="Get an innovation",
     responses=problems(401, 404),
@@ -193,7 +193,7 @@ async def get_innovation(
 
 
 @router.patch(
-    "/{innovation_id}",
+    "/{innovation_id:id}",
     response_model=InnovationRead,
     summary="Change an innovation",
     responses=problems(401, 403, 404, 409, 412, 413, 422, 428),
