@@ -166,6 +166,7 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+_BODY_400 = "Bad request: the body is not UTF-8, or is nested too deeply."
 _COMMON = {
     "500": "Unexpected error; logged with the request id.",
     "503": "Database unavailable or busy; retry after `Retry-After` seconds.",
@@ -200,6 +201,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "description": "Validation failed: see `errors`.",
                     "content": problem_content,
                 }
+            if "requestBody" in operation:  # a body that is not UTF-8 cannot be parsed at all
+                responses.setdefault("400", {"description": _BODY_400, "content": problem_content})
+            if "428" in responses:  # the route refuses a write without If-Match
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                        parameter["required"] = True
             if path.startswith(API_PREFIX) or path == "/readyz":
                 for status, description in _COMMON.items():
                     responses.setdefault(
@@ -213,12 +220,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
     """Open-data routes take a key but do not need one: say so (`{}` is "no credentials")."""
     for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or context.path is None:
+        if not isinstance(context.original_route, APIRoute) or context.path_format is None:
             continue
         rule = access_rule_of(context.dependant)
         if rule is None or not rule.anonymous:
             continue
-        item = schema["paths"].get(context.path, {})
+        item = schema["paths"].get(context.path_format, {})
         for method in context.methods or ():
             operation = item.get(method.lower())
             if operation is not None and operation.get("security"):

@@ -26,6 +26,8 @@ from app.core.config import get_settings
 logger = structlog.get_logger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The detail of a 422 for a request that breaks its schema (as opposed to a rule of the domain).
+REQUEST_INVALID = "The request is not valid: see `errors`."
 TYPE_BASE = "https://inovasi.go.id/problems/"
 
 
@@ -317,7 +319,7 @@ def install_error_handlers(app: FastAPI) -> None:
             status=422,
             code="validation_error",
             title="Unprocessable Content",
-            detail="The request is not valid: see `errors`.",
+            detail=REQUEST_INVALID,
             errors=errors,
         )
 
