@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.docs import add_components, restore_examples, route_models
+from app.core.docs import add_components, add_links, restore_examples, route_models
 from app.core.embedded import resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
 from app.core.idempotency import Replay, purge_expired
@@ -213,6 +213,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                         status, {"description": description, "content": problem_content}
                     )
     _mark_optional_auth(app, schema)
+    add_links(schema)
     app.openapi_schema = schema
     return schema
 
