@@ -83,6 +83,7 @@ def add_components(schema: dict[str, Any], models: Iterable[type[BaseModel]]) ->
 
 _ID = "$response.body#/id"
 _ETAG = "$response.header.ETag"
+_FIRST = "$response.body#/items/0/id"
 
 
 def _to(operation_id: str, **parameters: str) -> dict[str, Any]:
@@ -97,10 +98,26 @@ def _body(operation_id: str, **fields: str) -> dict[str, Any]:
     return {"operationId": operation_id, "requestBody": fields}
 
 
-# What a client can do next with what a create returned (OpenAPI links): the record's own
-# operations, with its id and ETag, and the creates that refer to it. Generated clients and
-# stateful fuzzers follow them: institution → innovation → commitment → progress report →
-# assessment, and innovation → scaling proposal → review → decision.
+# What a client can do next with what a create (or a list) returned (OpenAPI links): the
+# record's own operations, with its id and ETag, and the creates that refer to it. Generated
+# clients and stateful fuzzers follow them: institution → innovation → commitment → progress
+# report → assessment, and innovation → scaling proposal → review → decision.
+LIST_LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "institutions-list_institutions": {
+        "CreateInnovationOfFirst": _body("innovations-create_innovation", institution_id=_FIRST),
+    },
+    "innovations-list_innovations": {
+        "ReplicateFirst": _body("replication-create_commitment", innovation_id=_FIRST),
+        "ProposeFirstForScaling": _body("scaling-create_proposal", innovation_id=_FIRST),
+    },
+    "replication-list_programs": {
+        "CommitInFirst": _body("replication-create_commitment", program_id=_FIRST),
+    },
+    "replication-list_commitments": {
+        "ReportOnFirst": _to("replication-create_progress_report", commitment_id=_FIRST),
+        "AssessFirst": _body("sustainability-create_assessment", commitment_id=_FIRST),
+    },
+}
 LINKS: dict[str, dict[str, dict[str, Any]]] = {
     "institutions-create_institution": {
         "GetInstitution": _to("institutions-get_institution", institution_id=_ID),
@@ -160,9 +177,10 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def add_links(schema: dict[str, Any]) -> None:
-    """Put LINKS on the 201 response of each create operation."""
+    """Put LINKS on the 201 response of each create, LIST_LINKS on the 200 of each list."""
     for item in schema.get("paths", {}).values():
         for operation in item.values():
-            links = LINKS.get(operation.get("operationId", ""))
-            if links:
-                operation["responses"]["201"]["links"] = links
+            operation_id = operation.get("operationId", "")
+            for status, table in (("201", LINKS), ("200", LIST_LINKS)):
+                if operation_id in table:
+                    operation["responses"][status]["links"] = table[operation_id]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from schemathesis.python import asgi
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +57,35 @@ def fuzz_keys(fuzz_database: URL) -> dict[str, str]:
         return keys
 
     return cli.run_in_session(fuzz_database, issue)
+
+
+_DEMO_REFS = {
+    # An institution of Jawa Tengah, to own new innovations.
+    "institution_id": "SELECT id FROM institutions WHERE region_code LIKE '33%' ORDER BY name",
+    "program_id": "SELECT id FROM replication_programs WHERE province_code = '33' "
+    "AND status <> 'closed' ORDER BY name",
+    # A published innovation born outside Jawa Tengah, for its regencies to replicate.
+    "innovation_id": "SELECT i.id FROM innovations i "
+    "JOIN institutions o ON o.id = i.institution_id "
+    "WHERE i.status = 'published' AND o.region_code NOT LIKE '33%' ORDER BY i.title",
+    "adopter_institution_id": "SELECT id FROM institutions WHERE region_code LIKE '33.%' "
+    "AND kind IN ('regency_government', 'city_government') ORDER BY name",
+    "commitment_id": "SELECT id FROM commitments WHERE adopter_province_code = '33' "
+    "AND status IN ('committed', 'in_progress') ORDER BY signed_on",
+}
+
+
+@pytest.fixture(scope="session")
+def demo_refs(fuzz_database: URL) -> dict[str, str]:
+    """Ids of demo records that a body may refer to (field name → id), in Jawa Tengah."""
+
+    async def read(session: AsyncSession) -> dict[str, str]:
+        found = {}
+        for field, sql in _DEMO_REFS.items():
+            found[field] = str((await session.execute(text(sql + " LIMIT 1"))).scalar_one())
+        return found
+
+    return cli.run_in_session(fuzz_database, read)
 
 
 @pytest.fixture(scope="session")
