@@ -93,14 +93,16 @@ async def write_load(
     *,
     clients: int,
     seconds: float,
+    patience: float = 30,
 ) -> None:
-    """`clients` clients posting reports back to back for `seconds` (each finishes its last)."""
+    """`clients` clients posting reports back to back for `seconds`; each retries its last
+    report for up to `patience` seconds more."""
     stop_at = time.monotonic() + seconds
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         while time.monotonic() < stop_at:
             await post_report(
-                client, api_key, random.choice(commitments), stats, give_up_at=stop_at + 30
+                client, api_key, random.choice(commitments), stats, give_up_at=stop_at + patience
             )
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
