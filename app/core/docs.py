@@ -7,6 +7,7 @@ against its own schema). `restore_examples` puts each model's examples back as w
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -182,5 +183,5 @@ def add_links(schema: dict[str, Any]) -> None:
         for operation in item.values():
             operation_id = operation.get("operationId", "")
             for status, table in (("201", LINKS), ("200", LIST_LINKS)):
-                if operation_id in table:
-                    operation["responses"][status]["links"] = table[operation_id]
+                if operation_id in table:  # a copy: a consumer may add links of its own
+                    operation["responses"][status]["links"] = copy.deepcopy(table[operation_id])

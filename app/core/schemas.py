@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from types import UnionType
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
@@ -132,6 +133,19 @@ def _iso_date(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A date query parameter: only `YYYY-MM-DD`."""
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _canonical_uuid(value: Any) -> Any:
+    """An id is written 8-4-4-4-12; pydantic would also take braces, `urn:uuid:` or no dashes."""
+    if isinstance(value, uuid.UUID) or (isinstance(value, str) and _UUID.match(value)):
+        return value
+    raise PydanticCustomError("uuid_parsing", "Input should be a UUID written 8-4-4-4-12")
+
+
+Id = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
+"""A record id in a path or a query: only the canonical form of a UUID."""
+
 
 def _json_kind(annotation: Any) -> type | None:
     """The JSON scalar a field takes (bool, int, float, date), through Optional and Annotated."""
@@ -140,7 +154,7 @@ def _json_kind(annotation: Any) -> type | None:
     if get_origin(annotation) in (Union, UnionType):
         kinds = {_json_kind(arg) for arg in get_args(annotation) if arg is not type(None)}
         return kinds.pop() if len(kinds) == 1 else None
-    if annotation in (bool, int, float, date):
+    if annotation in (bool, int, float, date, uuid.UUID):
         return annotation  # type: ignore[no-any-return]
     return None
 
@@ -171,6 +185,8 @@ class RequestModel(BaseModel):
             return value
         if kind is date:
             return _iso_date(value)
+        if kind is uuid.UUID:
+            return _canonical_uuid(value)
         # A bool is a JSON boolean; a number is a JSON number (bool is an int in Python).
         if isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float):
             raise PydanticCustomError(*_WRONG_TYPE[kind])

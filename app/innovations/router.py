@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
+from app.core.schemas import Id, IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
 from app.innovations.export import CSV_EXAMPLE, csv_chunks
@@ -37,7 +36,7 @@ router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=AppR
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
 Reader = Annotated[Principal | None, Depends(open_data())]
-InnovationId = Annotated[uuid.UUID, Path(description="Innovation id.")]
+InnovationId = Annotated[Id, Path(description="Innovation id.")]
 
 
 class InnovationSort(StrEnum):
@@ -58,7 +57,7 @@ def list_filters(
         Query(description="Anonymous clients only ever see `published`."),
     ] = None,
     scale: Annotated[Scale | None, Query()] = None,
-    institution: Annotated[uuid.UUID | None, Query(description="Institution id.")] = None,
+    institution: Annotated[Id | None, Query(description="Institution id.")] = None,
     province: Annotated[ProvinceCode | None, Query(description="Province code (2 digits).")] = None,
     region: Annotated[
         RegionCode | None, Query(description="Region code; includes the regions under it.")

@@ -73,3 +73,17 @@ async def test_a_date_filter_in_iso_format_is_accepted(client: httpx.AsyncClient
     r = await client.get("/api/v1/innovations", params={"launched_to": "2021-12-31"})
 
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "e3e70682c2091caca29f6fbed82c07cd",
+        "{e3e70682-c209-1cac-a29f-6fbed82c07cd}",
+        "urn:uuid:e3e70682-c209-1cac-a29f-6fbed82c07cd",
+    ],
+)
+async def test_an_id_not_written_8_4_4_4_12_is_422(client: httpx.AsyncClient, written: str) -> None:
+    r = await client.get("/api/v1/commitments", params={"program": written})
+
+    assert problem(r, 422)["errors"][0]["pointer"] == "/query/program"

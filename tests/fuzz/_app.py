@@ -7,6 +7,7 @@ it starts, on the first request, so the `fuzz_database` fixture fills it in firs
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import schemathesis
@@ -19,5 +20,6 @@ from app.main import create_app
 SETTINGS = Settings(log_level="CRITICAL", db_pool_size=5, db_max_overflow=0)
 APP = create_app(SETTINGS)
 CONFIG = SchemathesisConfig.from_path(Path(__file__).with_name("schemathesis.toml"))
-SCHEMA = schemathesis.openapi.from_dict(APP.openapi(), config=CONFIG)
+# A copy: schemathesis adds the links it infers to the document it is given.
+SCHEMA = schemathesis.openapi.from_dict(copy.deepcopy(APP.openapi()), config=CONFIG)
 SCHEMA.app = APP
