@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
+from app.core.errors import FieldError, Unprocessable
 from app.core.idempotency import Idempotency, save_response
 
 
@@ -37,6 +38,7 @@ class AppRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            _refuse_repeated_query_parameters(request)
             response = await handler(request)
             claim = getattr(request.state, "idempotency", None)
             if claim is not None and response.status_code < 400:
@@ -44,6 +46,17 @@ class AppRoute(APIRoute):
             return response
 
         return handle
+
+
+def _refuse_repeated_query_parameters(request: Request) -> None:
+    """Every query parameter takes one value: a repeated one would silently count once."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise Unprocessable(
+            "A query parameter was given more than once.",
+            errors=[FieldError(pointer=f"/query/{n}", detail="Give it once.") for n in repeated],
+        )
 
 
 class IdConvertor(Convertor[uuid.UUID]):

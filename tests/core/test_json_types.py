@@ -87,3 +87,9 @@ async def test_an_id_not_written_8_4_4_4_12_is_422(client: httpx.AsyncClient, wr
     r = await client.get("/api/v1/commitments", params={"program": written})
 
     assert problem(r, 422)["errors"][0]["pointer"] == "/query/program"
+
+
+async def test_a_query_parameter_given_twice_is_422(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/events?entity=institution&entity=innovation")
+
+    assert problem(r, 422)["errors"] == [{"pointer": "/query/entity", "detail": "Give it once."}]
