@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format typecheck pytest migrate openapi bench bench-full clean
+.PHONY: help install run test lint format typecheck pytest reliability migrate openapi bench bench-full clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,8 +39,11 @@ format: install ## Format the code
 typecheck: install ## mypy (strict)
 	$(BIN)/mypy app
 
-pytest: install ## The test suite (TEST_DATABASE_URL, else the embedded PostgreSQL)
-	$(BIN)/pytest -q
+pytest: install ## The test suite (TEST_DATABASE_URL, else the embedded PostgreSQL), less the slow fault tests
+	$(BIN)/pytest -q -m "not slow"
+
+reliability: install ## Every fault test (a few minutes), printing its figures
+	$(BIN)/pytest -s -v tests/reliability
 
 migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
 	$(BIN)/inovasi migrate

@@ -11,17 +11,18 @@ from typing import Any, cast
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
-from app.core.docs import add_components, restore_examples, route_models
+from app.core.docs import add_components, add_links, restore_examples, route_models
 from app.core.embedded import resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
 from app.core.idempotency import Replay, purge_expired
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.security import access_rule_of
 from app.events.router import router as events_router
 from app.innovations.router import router as innovations_router
 from app.institutions.router import router as institutions_router
@@ -165,6 +166,7 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
+_BODY_400 = "Bad request: the body is not UTF-8, or is nested too deeply."
 _COMMON = {
     "500": "Unexpected error; logged with the request id.",
     "503": "Database unavailable or busy; retry after `Retry-After` seconds.",
@@ -199,10 +201,33 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     "description": "Validation failed: see `errors`.",
                     "content": problem_content,
                 }
+            if "requestBody" in operation:  # a body that is not UTF-8 cannot be parsed at all
+                responses.setdefault("400", {"description": _BODY_400, "content": problem_content})
+            if "428" in responses:  # the route refuses a write without If-Match
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                        parameter["required"] = True
             if path.startswith(API_PREFIX) or path == "/readyz":
                 for status, description in _COMMON.items():
                     responses.setdefault(
                         status, {"description": description, "content": problem_content}
                     )
+    _mark_optional_auth(app, schema)
+    add_links(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Open-data routes take a key but do not need one: say so (`{}` is "no credentials")."""
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute) or context.path_format is None:
+            continue
+        rule = access_rule_of(context.dependant)
+        if rule is None or not rule.anonymous:
+            continue
+        item = schema["paths"].get(context.path_format, {})
+        for method in context.methods or ():
+            operation = item.get(method.lower())
+            if operation is not None and operation.get("security"):
+                operation["security"] = [{}, *operation["security"]]

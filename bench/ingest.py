@@ -18,57 +18,16 @@ import time
 import uuid
 from datetime import date, timedelta
 
-import asyncpg
-
 from app import cli
-from app.core.embedded import connect_kwargs
 from app.core.security import Role
-from bench.common import backend_pids, cpu_seconds, fresh_database, machine, serve
-
-SEED = """
-WITH inst AS (
-    INSERT INTO institutions (id, name, kind, region_code)
-    SELECT gen_random_uuid(), 'Bench ' || r.code, 'regency_government', r.code
-    FROM regions r WHERE r.parent_code = '33' AND r.level = 'regency'
-    RETURNING id, region_code
-), origin AS (
-    INSERT INTO institutions (id, name, kind, region_code)
-    VALUES (gen_random_uuid(), 'Bench origin', 'city_government', '32.73') RETURNING id
-), inn AS (
-    INSERT INTO innovations (id, title, sector, form, initiator, stage, status, institution_id)
-    SELECT gen_random_uuid(), 'Bench innovation ' || g, 'health', 'public_service', 'agency',
-           'implementation', 'published', origin.id
-    FROM generate_series(1, 50) g, origin RETURNING id
-), prog AS (
-    INSERT INTO replication_programs (id, name, province_code, fiscal_year, status)
-    VALUES (gen_random_uuid(), 'Bench programme', '33', 2025, 'active') RETURNING id
+from bench.common import (
+    backend_pids,
+    cpu_seconds,
+    fresh_database,
+    machine,
+    seed_commitments,
+    serve,
 )
-INSERT INTO commitments (id, program_id, innovation_id, adopter_institution_id,
-                         adopter_region_code, adopter_province_code, origin_province_code,
-                         signed_on)
-SELECT gen_random_uuid(), prog.id, inn.id, inst.id, inst.region_code, '33', '32', '2024-01-01'
-FROM prog, inn, inst
-LIMIT $1
-"""
-ITEMS = """
-INSERT INTO action_items (id, commitment_id, title, weight)
-SELECT gen_random_uuid(), c.id, 'Step ' || n, n FROM commitments c, generate_series(1, 2) n
-"""
-
-
-async def prepare(url, commitments: int) -> tuple[list[str], dict[str, list[str]]]:
-    conn = await asyncpg.connect(**connect_kwargs(url))
-    try:
-        await conn.execute(SEED, commitments)
-        await conn.execute(ITEMS)
-        await conn.execute("ANALYZE")
-        ids = [str(r["id"]) for r in await conn.fetch("SELECT id FROM commitments")]
-        items: dict[str, list[str]] = {}
-        for r in await conn.fetch("SELECT id, commitment_id FROM action_items"):
-            items.setdefault(str(r["commitment_id"]), []).append(str(r["id"]))
-        return ids, items
-    finally:
-        await conn.close()
 
 
 def make_batch(ids: list[str], items: dict[str, list[str]], size: int) -> bytes:
@@ -157,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = fresh_database("inovasi_bench_ingest")
-    ids, items = asyncio.run(prepare(url, args.commitments))
+    ids, items = asyncio.run(seed_commitments(url, args.commitments))
     key = cli.create_key(url, "bench integration", Role.integration, "33")
     random.seed(7)
     # Each client posts for its own share of the commitments, as each province's system

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter, ValidationError
 
+from app.core.schemas import Name
 from app.core.security import ALL_ROLES, AccessRule, access_rule_of
 from app.main import create_app
 
@@ -222,9 +224,9 @@ def _rules() -> dict[tuple[str, str], AccessRule]:
         if isinstance(route.original_route, APIRoute):
             rule = access_rule_of(route.dependant)
             assert rule is not None
-            assert route.path is not None
+            assert route.path_format is not None
             for method in route.methods or ():
-                rules[(method, route.path)] = rule
+                rules[(method, route.path_format)] = rule
     return rules
 
 
@@ -304,3 +306,63 @@ async def test_the_served_openapi_document_is_the_committed_one() -> None:
 
     assert r.status_code == 200
     assert r.json() == committed
+
+
+def test_open_data_operations_declare_the_key_optional(schema: dict[str, Any]) -> None:
+    """A route open to anonymous callers says so (`{}`), and a route that needs a key does not."""
+    rules = _rules()
+    wrong = [
+        f"{method} {path}: {op.get('security')}"
+        for method, path, op in operations(schema)
+        if ({} in op.get("security", [])) != rules[(method, path)].anonymous
+    ]
+
+    assert wrong == []
+
+
+def test_every_operation_with_a_body_documents_400(schema: dict[str, Any]) -> None:
+    """A body that is not UTF-8 cannot be parsed: 400."""
+    missing = [
+        f"{method} {path}"
+        for method, path, op in operations(schema)
+        if "requestBody" in op and "400" not in op["responses"]
+    ]
+
+    assert missing == []
+
+
+def test_if_match_is_a_required_header_where_its_absence_is_428(schema: dict[str, Any]) -> None:
+    wrong = []
+    for method, path, op in operations(schema):
+        if_match = [p for p in op.get("parameters", []) if p["name"] == "If-Match"]
+        if if_match and if_match[0].get("required", False) != ("428" in op["responses"]):
+            wrong.append(f"{method} {path}")
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("Dinas Kesehatan", True),
+        (" Dinas ", True),
+        ("", False),
+        ("   ", False),
+        ("\ufeff", False),
+        ("\x1c\u3000", False),
+        ("Dinas\x00Kesehatan", False),
+    ],
+)
+def test_the_schema_states_the_rules_of_a_name(
+    schema: dict[str, Any], text: str, valid: bool
+) -> None:
+    """The pattern clients and fuzzers see refuses what the validators refuse."""
+    pattern = schema["components"]["schemas"]["InstitutionCreate"]["properties"]["name"]["pattern"]
+    try:
+        TypeAdapter(Name).validate_python(text)
+        accepted = True
+    except ValidationError:
+        accepted = False
+
+    assert (re.search(pattern, text) is not None) == valid
+    assert accepted == valid

@@ -7,6 +7,7 @@ against its own schema). `restore_examples` puts each model's examples back as w
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -79,3 +80,108 @@ def add_components(schema: dict[str, Any], models: Iterable[type[BaseModel]]) ->
     )
     for name, definition in definitions.get("$defs", {}).items():
         components.setdefault(name, definition)
+
+
+_ID = "$response.body#/id"
+_ETAG = "$response.header.ETag"
+_FIRST = "$response.body#/items/0/id"
+
+
+def _to(operation_id: str, **parameters: str) -> dict[str, Any]:
+    link: dict[str, Any] = {"operationId": operation_id}
+    names = {"if_match": "header.If-Match"}
+    if parameters:
+        link["parameters"] = {names.get(k, k): v for k, v in parameters.items()}
+    return link
+
+
+def _body(operation_id: str, **fields: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "requestBody": fields}
+
+
+# What a client can do next with what a create (or a list) returned (OpenAPI links): the
+# record's own operations, with its id and ETag, and the creates that refer to it. Generated
+# clients and stateful fuzzers follow them: institution → innovation → commitment → progress
+# report → assessment, and innovation → scaling proposal → review → decision.
+LIST_LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "institutions-list_institutions": {
+        "CreateInnovationOfFirst": _body("innovations-create_innovation", institution_id=_FIRST),
+    },
+    "innovations-list_innovations": {
+        "ReplicateFirst": _body("replication-create_commitment", innovation_id=_FIRST),
+        "ProposeFirstForScaling": _body("scaling-create_proposal", innovation_id=_FIRST),
+    },
+    "replication-list_programs": {
+        "CommitInFirst": _body("replication-create_commitment", program_id=_FIRST),
+    },
+    "replication-list_commitments": {
+        "ReportOnFirst": _to("replication-create_progress_report", commitment_id=_FIRST),
+        "AssessFirst": _body("sustainability-create_assessment", commitment_id=_FIRST),
+    },
+}
+LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "institutions-create_institution": {
+        "GetInstitution": _to("institutions-get_institution", institution_id=_ID),
+        "UpdateInstitution": _to(
+            "institutions-update_institution", institution_id=_ID, if_match=_ETAG
+        ),
+        "CreateInnovation": _body("innovations-create_innovation", institution_id=_ID),
+        "CreateCommitmentAsAdopter": _body(
+            "replication-create_commitment", adopter_institution_id=_ID
+        ),
+    },
+    "innovations-create_innovation": {
+        "GetInnovation": _to("innovations-get_innovation", innovation_id=_ID),
+        "UpdateInnovation": _to("innovations-update_innovation", innovation_id=_ID, if_match=_ETAG),
+        "AddAward": _to("innovations-add_award", innovation_id=_ID),
+        "GetLineage": _to("innovations-get_lineage", innovation_id=_ID),
+        "GetSustainabilityTimeline": _to("sustainability-get_timeline", innovation_id=_ID),
+        "CreateCommitment": _body("replication-create_commitment", innovation_id=_ID),
+        "CreateAssessment": _body("sustainability-create_assessment", innovation_id=_ID),
+        "CreateScalingProposal": _body("scaling-create_proposal", innovation_id=_ID),
+    },
+    "replication-create_program": {
+        "GetProgram": _to("replication-get_program", program_id=_ID),
+        "UpdateProgram": _to("replication-update_program", program_id=_ID, if_match=_ETAG),
+        "GetMatrix": _to("replication-program_matrix", program_id=_ID),
+        "CreateCommitment": _body("replication-create_commitment", program_id=_ID),
+    },
+    "replication-create_commitment": {
+        "GetCommitment": _to("replication-get_commitment", commitment_id=_ID),
+        "UpdateCommitment": _to("replication-update_commitment", commitment_id=_ID, if_match=_ETAG),
+        "TransitionCommitment": _to(
+            "replication-transition_commitment", commitment_id=_ID, if_match=_ETAG
+        ),
+        "CreateActionItem": _to("replication-create_action_item", commitment_id=_ID),
+        "ListActionItems": _to("replication-list_action_items", commitment_id=_ID),
+        "CreateProgressReport": _to("replication-create_progress_report", commitment_id=_ID),
+        "ListProgressReports": _to("replication-list_progress_reports", commitment_id=_ID),
+        "CreateAssessment": _body("sustainability-create_assessment", commitment_id=_ID),
+    },
+    "replication-create_action_item": {
+        "UpdateActionItem": _to(
+            "replication-update_action_item",
+            commitment_id="$request.path.commitment_id",
+            item_id=_ID,
+            if_match=_ETAG,
+        ),
+    },
+    "scaling-create_proposal": {
+        "GetProposal": _to("scaling-get_proposal", proposal_id=_ID),
+        "ReviewProposal": _to("scaling-review_proposal", proposal_id=_ID, if_match=_ETAG),
+        "DecideProposal": _to("scaling-decide_proposal", proposal_id=_ID, if_match=_ETAG),
+    },
+    "sustainability-create_assessment": {
+        "GetAssessment": _to("sustainability-get_assessment", assessment_id=_ID),
+    },
+}
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Put LINKS on the 201 response of each create, LIST_LINKS on the 200 of each list."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            operation_id = operation.get("operationId", "")
+            for status, table in (("201", LINKS), ("200", LIST_LINKS)):
+                if operation_id in table:  # a copy: a consumer may add links of its own
+                    operation["responses"][status]["links"] = copy.deepcopy(table[operation_id])

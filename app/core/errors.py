@@ -7,22 +7,27 @@ No stack trace ever reaches a client.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from app.core.config import get_settings
 
 logger = structlog.get_logger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The detail of a 422 for a request that breaks its schema (as opposed to a rule of the domain).
+REQUEST_INVALID = "The request is not valid: see `errors`."
 TYPE_BASE = "https://inovasi.go.id/problems/"
 
 
@@ -275,6 +280,23 @@ def _integrity_problem(exc: BaseException) -> tuple[int, str, str, str] | None:
     return 422, "constraint_violation", "Unprocessable Content", "The values break a rule."
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path accepts: routing's 405 names only those of the first route that
+    matched the path, and a path often has two (GET and PATCH)."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "methods_by_path", None
+    )
+    if table is None:
+        table = [
+            (compile_path(context.path)[0], set(context.methods or ()))
+            for context in iter_route_contexts(request.app.routes)
+            if context.path
+        ]
+        request.app.state.methods_by_path = table
+    path = request.scope["path"]
+    return ", ".join(sorted({m for regex, methods in table if regex.match(path) for m in methods}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         exc = cast(ProblemError, exc)
@@ -297,7 +319,7 @@ def install_error_handlers(app: FastAPI) -> None:
             status=422,
             code="validation_error",
             title="Unprocessable Content",
-            detail="The request is not valid: see `errors`.",
+            detail=REQUEST_INVALID,
             errors=errors,
         )
 
@@ -309,13 +331,16 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "No resource at this path."
         if exc.status_code == 413:
             detail = "The request body is larger than this endpoint accepts."
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem_response(
             request,
             status=exc.status_code,
             code=code,
             title=title,
             detail=detail,
-            headers=exc.headers,
+            headers=headers,
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

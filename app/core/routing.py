@@ -9,13 +9,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
+from app.core.errors import FieldError, Unprocessable
 from app.core.idempotency import Idempotency, save_response
 
 
@@ -35,6 +38,7 @@ class AppRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            _refuse_repeated_query_parameters(request)
             response = await handler(request)
             claim = getattr(request.state, "idempotency", None)
             if claim is not None and response.status_code < 400:
@@ -42,3 +46,31 @@ class AppRoute(APIRoute):
             return response
 
         return handle
+
+
+def _refuse_repeated_query_parameters(request: Request) -> None:
+    """Every query parameter takes one value: a repeated one would silently count once."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise Unprocessable(
+            "A query parameter was given more than once.",
+            errors=[FieldError(pointer=f"/query/{n}", detail="Give it once.") for n in repeated],
+        )
+
+
+class IdConvertor(Convertor[uuid.UUID]):
+    """`{name:id}`: a path segment that is a UUID (either case); any other segment does not
+    match the route. For a template that sits beside a literal one (`/innovations/{id}` and
+    `/innovations/export.csv`), so that `PATCH /innovations/export.csv` is a 405, not a 422."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def convert(self, value: str) -> uuid.UUID:
+        return uuid.UUID(value)
+
+    def to_string(self, value: uuid.UUID) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())

@@ -6,21 +6,27 @@ lone surrogates (PostgreSQL cannot store them), lengths are bounded, URLs are ht
 
 from __future__ import annotations
 
+import functools
 import re
 import time
+import uuid
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetPydanticSchema,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 
@@ -31,22 +37,46 @@ def _clean_text(value: str) -> str:
     return value
 
 
+# Whitespace as both readers of the rules see it: Python's str.isspace() and the `\s` of the
+# JSON Schema patterns (ECMA-262), so that "blank" means the same to the schema and the code.
+_WHITESPACE = (
+    r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000\ufeff"
+)
+_BLANK = re.compile(rf"[{_WHITESPACE}]*")
+# The same rules for the schema, so that generated clients and fuzzers know them: no NUL byte
+# (lone surrogates cannot be written in UTF-8 JSON at all); not blank: one non-space character.
+_NO_NUL = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+_NOT_BLANK = Field(json_schema_extra={"pattern": rf"^[^\u0000]*[^\u0000{_WHITESPACE}][^\u0000]*$"})
+
+
 def _non_blank(value: str) -> str:
-    if not value.strip():
+    if _BLANK.fullmatch(value):
         raise ValueError("Must not be blank.")
     return value
 
 
 Name = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+    # The length is the one sent (as the schema says), before the surrounding spaces go.
+    StringConstraints(min_length=1, max_length=300),
     AfterValidator(_clean_text),
     AfterValidator(_non_blank),
+    AfterValidator(str.strip),
+    _NOT_BLANK,
 ]
-ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_clean_text)]
-Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_clean_text)]
+ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_clean_text), _NO_NUL]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_clean_text), _NO_NUL]
+RequiredText = Annotated[
+    str,
+    StringConstraints(max_length=10_000),
+    AfterValidator(_clean_text),
+    AfterValidator(_non_blank),
+    _NOT_BLANK,
+]
+"""Free text that may not be blank (e.g. the reasons for a decision)."""
 SearchQuery = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_text)
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_clean_text), _NO_NUL
 ]
 # pydantic-core's own URL type, validated and serialised without a Python wrapper (pydantic's
 # AnyUrl runs Python code per URL, which shows in 500-report batches); same rules, same schema.
@@ -90,10 +120,87 @@ RegionCode = Annotated[
 ]
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is sent as `YYYY-MM-DD`; pydantic would also read 0 or "0" as 1970-01-01."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date in the format YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date query parameter: only `YYYY-MM-DD`."""
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _canonical_uuid(value: Any) -> Any:
+    """An id is written 8-4-4-4-12; pydantic would also take braces, `urn:uuid:` or no dashes."""
+    if isinstance(value, uuid.UUID) or (isinstance(value, str) and _UUID.match(value)):
+        return value
+    raise PydanticCustomError("uuid_parsing", "Input should be a UUID written 8-4-4-4-12")
+
+
+Id = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid)]
+"""A record id in a path or a query: only the canonical form of a UUID."""
+
+
+def _json_kind(annotation: Any) -> type | None:
+    """The JSON scalar a field takes (bool, int, float, date), through Optional and Annotated."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = {_json_kind(arg) for arg in get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if annotation in (bool, int, float, date, uuid.UUID):
+        return annotation  # type: ignore[no-any-return]
+    return None
+
+
+_WRONG_TYPE = {
+    bool: ("bool_type", "Input should be a valid boolean"),
+    int: ("int_type", "Input should be a valid integer"),
+    float: ("float_type", "Input should be a valid number"),
+}
+
+
 class RequestModel(BaseModel):
-    """Base of request bodies: unknown fields are a 422, not silently dropped."""
+    """Base of request bodies: unknown fields are a 422, not silently dropped.
+
+    Scalars take their JSON type exactly: pydantic's lax mode would store `"12"` as 12,
+    `1` or `"yes"` as true and `0` as the date 1970-01-01, which the schema says are invalid.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _exact_json_type(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or info.field_name is None:
+            return value
+        kind = _field_kinds(cls).get(info.field_name)
+        if kind is None:
+            return value
+        if kind is date:
+            return _iso_date(value)
+        if kind is uuid.UUID:
+            return _canonical_uuid(value)
+        # A bool is a JSON boolean; a number is a JSON number (bool is an int in Python).
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(*_WRONG_TYPE[kind])
+        return value
+
+
+@functools.cache
+def _field_kinds(model: type[BaseModel]) -> dict[str, type]:
+    kinds = {}
+    for name, field in model.model_fields.items():
+        kind = _json_kind(field.annotation)
+        if kind is not None:
+            kinds[name] = kind
+    return kinds
 
 
 class ResponseModel(BaseModel):

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +11,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
+from app.core.schemas import Id, IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
 from app.innovations.export import CSV_EXAMPLE, csv_chunks
@@ -38,7 +36,7 @@ router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=AppR
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
 Reader = Annotated[Principal | None, Depends(open_data())]
-InnovationId = Annotated[uuid.UUID, Path(description="Innovation id.")]
+InnovationId = Annotated[Id, Path(description="Innovation id.")]
 
 
 class InnovationSort(StrEnum):
@@ -59,7 +57,7 @@ def list_filters(
         Query(description="Anonymous clients only ever see `published`."),
     ] = None,
     scale: Annotated[Scale | None, Query()] = None,
-    institution: Annotated[uuid.UUID | None, Query(description="Institution id.")] = None,
+    institution: Annotated[Id | None, Query(description="Institution id.")] = None,
     province: Annotated[ProvinceCode | None, Query(description="Province code (2 digits).")] = None,
     region: Annotated[
         RegionCode | None, Query(description="Region code; includes the regions under it.")
@@ -67,8 +65,8 @@ def list_filters(
     award_competition: Annotated[Competition | None, Query()] = None,
     award_tier: Annotated[Tier | None, Query()] = None,
     award_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-    launched_from: Annotated[date | None, Query()] = None,
-    launched_to: Annotated[date | None, Query()] = None,
+    launched_from: Annotated[IsoDate | None, Query()] = None,
+    launched_to: Annotated[IsoDate | None, Query()] = None,
     q: Annotated[
         SearchQuery | None,
         Query(
@@ -178,7 +176,7 @@ async def create_innovation(
 
 
 @router.get(
-    "/{innovation_id}",
+    "/{innovation_id:id}",
     response_model=InnovationRead,
     summary="Get an innovation",
     responses=problems(401, 404),
@@ -194,7 +192,7 @@ async def get_innovation(
 
 
 @router.patch(
-    "/{innovation_id}",
+    "/{innovation_id:id}",
     response_model=InnovationRead,
     summary="Change an innovation",
     responses=problems(401, 403, 404, 409, 412, 413, 422, 428),

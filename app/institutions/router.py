@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -10,7 +9,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode, RegionCode, SearchQuery
+from app.core.schemas import Id, Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.institutions import service
 from app.institutions.schemas import (
@@ -23,7 +22,7 @@ from app.institutions.schemas import (
 router = APIRouter(prefix="/institutions", tags=["institutions"], route_class=AppRoute)
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
-InstitutionId = Annotated[uuid.UUID, Path(description="Institution id.")]
+InstitutionId = Annotated[Id, Path(description="Institution id.")]
 
 
 @router.get(
@@ -43,7 +42,7 @@ async def list_institutions(
     province: Annotated[
         ProvinceCode | None, Query(description="Only institutions of this province (2 digits).")
     ] = None,
-    parent_id: Annotated[uuid.UUID | None, Query(description="Only OPDs under this one.")] = None,
+    parent_id: Annotated[Id | None, Query(description="Only OPDs under this one.")] = None,
     q: Annotated[SearchQuery | None, Query(description="Part of the name, any case.")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

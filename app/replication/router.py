@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotency
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode
+from app.core.schemas import Id, Page, ProvinceCode
 from app.core.security import Principal, Role, open_data, requires
 from app.replication import service
 from app.replication.repository import CommitmentFilters
@@ -47,8 +46,8 @@ Reporter = Annotated[
     Principal,
     Depends(requires(Role.admin, Role.coordinator, Role.integration, province_scoped=True)),
 ]
-ProgramId = Annotated[uuid.UUID, Path(description="Replication programme id.")]
-CommitmentId = Annotated[uuid.UUID, Path(description="Commitment id.")]
+ProgramId = Annotated[Id, Path(description="Replication programme id.")]
+CommitmentId = Annotated[Id, Path(description="Commitment id.")]
 # Integrations retry over unreliable links: their progress POSTs must carry a key.
 ReportIdempotency = Depends(Idempotency(required_for=frozenset({Role.integration})))
 
@@ -167,10 +166,10 @@ async def program_matrix(session: Session, program_id: ProgramId) -> ProgramMatr
 )
 async def list_commitments(
     session: Session,
-    program: Annotated[uuid.UUID | None, Query(description="Programme id.")] = None,
+    program: Annotated[Id | None, Query(description="Programme id.")] = None,
     province: Annotated[ProvinceCode | None, Query(description="Adopter's province.")] = None,
-    adopter: Annotated[uuid.UUID | None, Query(description="Adopter institution id.")] = None,
-    innovation: Annotated[uuid.UUID | None, Query(description="Source innovation id.")] = None,
+    adopter: Annotated[Id | None, Query(description="Adopter institution id.")] = None,
+    innovation: Annotated[Id | None, Query(description="Source innovation id.")] = None,
     status: Annotated[CommitmentStatus | None, Query()] = None,
     overdue: Annotated[
         bool | None, Query(description="Target launch passed and not launched.")
@@ -321,7 +320,7 @@ async def update_action_item(
     session: Session,
     principal: Manager,
     commitment_id: CommitmentId,
-    item_id: Annotated[uuid.UUID, Path(description="Action item id.")],
+    item_id: Annotated[Id, Path(description="Action item id.")],
     body: ActionItemUpdate,
     response: Response,
     if_match: IfMatchHeader = None,

@@ -288,8 +288,11 @@ class BatchRequest(RequestModel):
     reports: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=500,
-        description="Each item has the shape of `BatchReport`; an invalid one fails alone.",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/BatchReport"}},
+        description="Each item has the shape of `BatchReport`; an invalid one fails alone "
+        "(its result is a 422), so any object is accepted here.",
+        json_schema_extra={
+            "items": {"anyOf": [{"$ref": "#/components/schemas/BatchReport"}, {"type": "object"}]}
+        },
     )
 
     model_config = ConfigDict(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
@@ -11,7 +10,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode
+from app.core.schemas import Id, Page, ProvinceCode
 from app.core.security import Principal, Role, open_data, requires
 from app.scaling import service
 from app.scaling.repository import DEFAULT_THRESHOLDS, ProposalFilters, Thresholds
@@ -32,7 +31,7 @@ Proposer = Annotated[
 ]
 # Only reviewers decide (SPEC): admins and coordinators propose, they do not judge.
 Reviewer = Annotated[Principal, Depends(requires(Role.reviewer))]
-ProposalId = Annotated[uuid.UUID, Path(description="Scaling proposal id.")]
+ProposalId = Annotated[Id, Path(description="Scaling proposal id.")]
 PROPOSALS = "/api/v1/scaling-proposals"
 
 
@@ -130,7 +129,7 @@ async def list_candidates(
 async def list_proposals(
     session: Session,
     status: Annotated[ProposalStatus | None, Query()] = None,
-    innovation: Annotated[uuid.UUID | None, Query(description="Innovation id.")] = None,
+    innovation: Annotated[Id | None, Query(description="Innovation id.")] = None,
     target_scale: Annotated[TargetScale | None, Query()] = None,
     province: Annotated[
         ProvinceCode | None, Query(description="The innovation's province.")

@@ -5,21 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from app.core.schemas import ProvinceCode, Record, RequestModel, ResponseModel, Text
+from app.core.schemas import (
+    ProvinceCode,
+    Record,
+    RequestModel,
+    RequiredText,
+    ResponseModel,
+    Text,
+)
 from app.innovations.schemas import Scale
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("Must not be blank.")
-    return value
-
-
-RequiredText = Annotated[Text, AfterValidator(_not_blank)]
 
 
 class TargetScale(StrEnum):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from app.core.db import Session
 from app.core.errors import problems
 from app.core.routing import AppRoute
+from app.core.schemas import Id
 from app.core.security import open_data
 from app.stats import service
 from app.stats.schemas import Overview, ProvinceStatsList, ReplicationFlows
@@ -58,7 +58,7 @@ async def provinces(session: Session) -> ProvinceStatsList:
 async def replication_flows(
     session: Session,
     program: Annotated[
-        uuid.UUID | None, Query(description="Only the commitments of this programme.")
+        Id | None, Query(description="Only the commitments of this programme.")
     ] = None,
     fiscal_year: Annotated[
         int | None,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from app.core.db import Session
 from app.core.errors import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
-from app.core.schemas import Page, ProvinceCode
+from app.core.schemas import Id, Page, ProvinceCode
 from app.core.security import Principal, Role, open_data, requires
 from app.sustainability import service
 from app.sustainability.repository import AssessmentFilters, AtRiskFilters, SubjectFilters
@@ -76,13 +75,11 @@ async def get_rubric(
 async def list_assessments(
     session: Session,
     innovation: Annotated[
-        uuid.UUID | None, Query(description="Assessments of this innovation (at its origin).")
+        Id | None, Query(description="Assessments of this innovation (at its origin).")
     ] = None,
-    commitment: Annotated[
-        uuid.UUID | None, Query(description="Assessments of this commitment.")
-    ] = None,
+    commitment: Annotated[Id | None, Query(description="Assessments of this commitment.")] = None,
     source_innovation: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(description="Assessments of this innovation and of commitments replicating it."),
     ] = None,
     subject_type: Annotated[SubjectType | None, Query()] = None,
@@ -146,7 +143,7 @@ async def create_assessment(
 )
 async def get_assessment(
     session: Session,
-    assessment_id: Annotated[uuid.UUID, Path(description="Assessment id.")],
+    assessment_id: Annotated[Id, Path(description="Assessment id.")],
     response: Response,
 ) -> AssessmentRead:
     """One assessment with its per-indicator points, and its `ETag`."""
@@ -225,7 +222,7 @@ async def list_at_risk(
 async def get_timeline(
     session: Session,
     principal: Reader,
-    innovation_id: Annotated[uuid.UUID, Path(description="Innovation id.")],
+    innovation_id: Annotated[Id, Path(description="Innovation id.")],
 ) -> SustainabilityTimeline:
     """Every assessment of the innovation at its origin, of the commitments replicating it,
     and of the innovations registered as its replicas (and their commitments), ordered by

@@ -129,8 +129,8 @@ def api_routes(app: FastAPI) -> Iterator[tuple[str, str, RouteContext]]:
     for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, APIRoute):
             for method in sorted(route.methods or ()):
-                assert route.path is not None
-                yield method, route.path, route
+                assert route.path_format is not None
+                yield method, route.path_format, route
 
 
 def declared(rule: AccessRule) -> Rule:

@@ -49,6 +49,14 @@ HOSTILE_BODIES: list[tuple[str, bytes, int, str | None]] = [
     ("invalid_utf8", b'{"name": "\xff\xfe", "kind": "ministry"}', 400, None),
     ("name_over_300_chars", dumps(VALID_CREATE | {"name": "x" * 301}), 422, "/body/name"),
     ("blank_name", dumps(VALID_CREATE | {"name": "   "}), 422, "/body/name"),
+    ("name_only_a_bom", dumps(VALID_CREATE | {"name": "\ufeff"}), 422, "/body/name"),
+    ("name_only_separators", dumps(VALID_CREATE | {"name": "\x1c\x1f"}), 422, "/body/name"),
+    (
+        "name_of_300_chars_and_a_space",
+        dumps(VALID_CREATE | {"name": "x" * 300 + " "}),
+        422,
+        "/body/name",
+    ),
     ("name_is_a_number", dumps(VALID_CREATE | {"name": 123}), 422, "/body/name"),
     ("name_is_a_list", dumps(VALID_CREATE | {"name": ["Dinas"]}), 422, "/body/name"),
     ("name_is_infinite", b'{"name": 1e999, "kind": "ministry"}', 422, "/body/name"),
@@ -322,3 +330,30 @@ async def test_wrong_method_is_405_problem(
 
     assert problem(r, 405)["code"] == "method_not_allowed"
     assert "allow" in r.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/api/v1/institutions/e3e70682-c209-1cac-a29f-6fbed82c07cd", "GET, PATCH"),
+        ("DELETE", "/api/v1/institutions", "GET, POST"),
+        (
+            "PUT",
+            "/api/v1/commitments/e3e70682-c209-1cac-a29f-6fbed82c07cd/action-items",
+            "GET, POST",
+        ),
+    ],
+)
+async def test_405_allow_names_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    r = await client.request(method, path)
+
+    problem(r, 405)
+    assert r.headers["allow"] == allowed
+
+
+async def test_an_innovation_id_in_capitals_is_an_id(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/innovations/E3E70682-C209-1CAC-A29F-6FBED82C07CD")
+
+    assert problem(r, 404)["detail"].startswith("Innovation e3e70682-c209-1cac")
