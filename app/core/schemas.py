@@ -23,8 +23,7 @@ from pydantic import (
     Field,
     GetPydanticSchema,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -159,13 +158,6 @@ def _json_kind(annotation: Any) -> type | None:
     return None
 
 
-_WRONG_TYPE = {
-    bool: ("bool_type", "Input should be a valid boolean"),
-    int: ("int_type", "Input should be a valid integer"),
-    float: ("float_type", "Input should be a valid number"),
-}
-
-
 class RequestModel(BaseModel):
     """Base of request bodies: unknown fields are a 422, not silently dropped.
 
@@ -175,22 +167,49 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _exact_json_type(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None or info.field_name is None:
-            return value
-        kind = _field_kinds(cls).get(info.field_name)
-        if kind is None:
-            return value
-        if kind is date:
-            return _iso_date(value)
-        if kind is uuid.UUID:
-            return _canonical_uuid(value)
-        # A bool is a JSON boolean; a number is a JSON number (bool is an int in Python).
-        if isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float):
-            raise PydanticCustomError(*_WRONG_TYPE[kind])
-        return value
+    def _exact_json_types(cls, data: Any) -> Any:
+        """One pass over the body's fields (not a validator call per field: a batch has
+        thousands). A value of the wrong JSON type is swapped for a marker that the field's
+        own validation refuses, so the error keeps the field's location and type."""
+        if not isinstance(data, dict):
+            return data
+        wrong = None
+        for name, kind in _field_kinds(cls).items():
+            value = data.get(name)
+            if value is None or _has_json_kind(value, kind):
+                continue
+            if wrong is None:
+                wrong = dict(data)
+            wrong[name] = _WRONG_JSON_TYPE
+        return data if wrong is None else wrong
+
+
+class _WrongJsonType:
+    """Stands for a value of the wrong JSON type; no field type accepts it."""
+
+    def __repr__(self) -> str:
+        return "a value of the wrong JSON type"
+
+
+_WRONG_JSON_TYPE = _WrongJsonType()
+
+
+def _has_json_kind(value: Any, kind: type) -> bool:
+    # The shape only (where the dashes are); the field's own parsing checks the digits.
+    if kind is date:
+        return isinstance(value, date) or (
+            isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-"
+        )
+    if kind is uuid.UUID:
+        return isinstance(value, uuid.UUID) or (
+            isinstance(value, str)
+            and len(value) == 36
+            and value[8] == value[13] == value[18] == value[23] == "-"
+        )
+    # A bool is a JSON boolean; a number is a JSON number (bool is an int in Python).
+    return isinstance(value, bool) == (kind is bool) and isinstance(value, int | float)
 
 
 @functools.cache
