@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
+from app.models.replication import Commitment, ReplicationProgram
 
 
 async def make_institution(
@@ -105,3 +106,42 @@ async def make_award(
     await session.flush()
     await session.refresh(award)
     return award
+
+
+async def make_program(
+    session: AsyncSession, *, province_code: str | None = "33"
+) -> ReplicationProgram:
+    program = ReplicationProgram(
+        name=f"Program Uji {uuid.uuid4().hex[:6]}",
+        province_code=province_code,
+        fiscal_year=2022,
+        status="active",
+    )
+    session.add(program)
+    await session.flush()
+    return program
+
+
+async def make_commitment(
+    session: AsyncSession,
+    *,
+    innovation: Innovation,
+    adopter: Institution,
+    status: str = "launched",
+    program: ReplicationProgram | None = None,
+) -> Commitment:
+    program = program or await make_program(session, province_code=adopter.province_code)
+    commitment = Commitment(
+        program_id=program.id,
+        innovation_id=innovation.id,
+        adopter_institution_id=adopter.id,
+        adopter_region_code=adopter.region_code,
+        adopter_province_code=adopter.province_code,
+        origin_province_code=innovation.province_code,
+        signed_on=date(2021, 11, 2),
+        status=status,
+    )
+    session.add(commitment)
+    await session.flush()
+    await session.refresh(commitment)
+    return commitment

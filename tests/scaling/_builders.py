@@ -19,18 +19,11 @@ from app.models.innovation import Innovation
 from app.models.replication import Commitment, ReplicationProgram
 from app.models.scaling import ScalingProposal
 from app.models.sustainability import SustainabilityAssessment
-from tests.builders import make_innovation, make_institution
+from tests.builders import make_commitment, make_innovation, make_institution, make_program
 
 PROPOSALS = "/api/v1/scaling-proposals"
 CANDIDATES = "/api/v1/scaling/candidates"
 Headers = dict[str, str]
-
-
-async def make_program(session: AsyncSession) -> ReplicationProgram:
-    program = ReplicationProgram(name=f"Program Uji {uuid.uuid4().hex[:8]}", fiscal_year=2022)
-    session.add(program)
-    await session.flush()
-    return program
 
 
 async def make_replica(
@@ -43,19 +36,10 @@ async def make_replica(
 ) -> Commitment:
     """A commitment of a new regency government in `region_code` to adopt `innovation`."""
     adopter = await make_institution(session, kind="regency_government", region_code=region_code)
-    commitment = Commitment(
-        program_id=(program or await make_program(session)).id,
-        innovation_id=innovation.id,
-        adopter_institution_id=adopter.id,
-        adopter_region_code=region_code,
-        adopter_province_code=region_code[:2],
-        origin_province_code=innovation.province_code,
-        signed_on=date(2021, 11, 2),
-        status=status,
+    program = program or await make_program(session, province_code=None)
+    return await make_commitment(
+        session, innovation=innovation, adopter=adopter, status=status, program=program
     )
-    session.add(commitment)
-    await session.flush()
-    return commitment
 
 
 async def make_assessment(

@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.event import Event
 from app.models.innovation import Innovation
-from app.models.institution import Institution
-from app.models.replication import Commitment, ReplicationProgram
+from app.models.replication import Commitment
 from app.models.sustainability import SustainabilityAssessment
 
 ASSESSMENTS = "/api/v1/sustainability-assessments"
@@ -71,43 +70,6 @@ def body(
     if commitment is not None:
         out["commitment_id"] = str(commitment)
     return out
-
-
-async def make_program(session: AsyncSession, *, province_code: str | None = "33") -> Any:
-    program = ReplicationProgram(
-        name=f"Program Uji {uuid.uuid4().hex[:6]}",
-        province_code=province_code,
-        fiscal_year=2022,
-        status="active",
-    )
-    session.add(program)
-    await session.flush()
-    return program
-
-
-async def make_commitment(
-    session: AsyncSession,
-    *,
-    innovation: Innovation,
-    adopter: Institution,
-    status: str = "launched",
-    program: ReplicationProgram | None = None,
-) -> Commitment:
-    program = program or await make_program(session, province_code=adopter.province_code)
-    commitment = Commitment(
-        program_id=program.id,
-        innovation_id=innovation.id,
-        adopter_institution_id=adopter.id,
-        adopter_region_code=adopter.region_code,
-        adopter_province_code=adopter.province_code,
-        origin_province_code=innovation.province_code,
-        signed_on=date(2021, 11, 2),
-        status=status,
-    )
-    session.add(commitment)
-    await session.flush()
-    await session.refresh(commitment)
-    return commitment
 
 
 async def make_assessment(

@@ -17,14 +17,13 @@ from app.models.event import Event
 from app.models.innovation import Innovation
 from app.models.replication import Commitment
 from app.models.sustainability import SustainabilityAssessment
-from tests.builders import make_innovation, make_institution
+from tests.builders import make_commitment, make_innovation, make_institution
 from tests.conftest import MakeKey, bearer, problem
 from tests.sustainability._helpers import (
     ASSESSMENTS,
     WEAK,
     body,
     events_of,
-    make_commitment,
     stored_assessment,
 )
 

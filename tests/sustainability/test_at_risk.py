@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.builders import make_innovation, make_institution
+from tests.builders import make_commitment, make_innovation, make_institution
 from tests.conftest import problem
-from tests.sustainability._helpers import AT_RISK, make_assessment, make_commitment
+from tests.sustainability._helpers import AT_RISK, make_assessment
 
 
 @dataclass

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.schemas import today
 from app.models.innovation import Innovation
 from app.sustainability.service import year_before
-from tests.builders import make_innovation, make_institution
+from tests.builders import make_commitment, make_innovation, make_institution
 from tests.conftest import problem
-from tests.sustainability._helpers import DUE, make_assessment, make_commitment
+from tests.sustainability._helpers import DUE, make_assessment
 
 
 @dataclass

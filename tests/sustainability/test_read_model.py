@@ -8,8 +8,8 @@ from datetime import date
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.builders import make_innovation, make_institution
-from tests.sustainability._helpers import make_assessment, make_commitment
+from tests.builders import make_commitment, make_innovation, make_institution
+from tests.sustainability._helpers import make_assessment
 
 INNOVATIONS = "/api/v1/innovations"
 
