@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
@@ -36,8 +37,10 @@ class AppRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        known = _query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
+            _refuse_unknown_query_parameters(request, known)
             _refuse_repeated_query_parameters(request)
             response = await handler(request)
             claim = getattr(request.state, "idempotency", None)
@@ -46,6 +49,28 @@ class AppRoute(APIRoute):
             return response
 
         return handle
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters an operation takes, its dependencies' included."""
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return frozenset(names)
+
+
+def _refuse_unknown_query_parameters(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the operation does not take is a 422, as an unknown body field is:
+    a misspelt filter would otherwise silently return everything."""
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise Unprocessable(
+            "Unknown query parameter.",
+            errors=[
+                FieldError(pointer=f"/query/{n}", detail="This operation takes no such parameter.")
+                for n in unknown
+            ],
+        )
 
 
 def _refuse_repeated_query_parameters(request: Request) -> None:

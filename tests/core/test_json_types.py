@@ -93,3 +93,18 @@ async def test_a_query_parameter_given_twice_is_422(client: httpx.AsyncClient) -
     r = await client.get("/api/v1/events?entity=institution&entity=innovation")
 
     assert problem(r, 422)["errors"] == [{"pointer": "/query/entity", "detail": "Give it once."}]
+
+
+@pytest.mark.parametrize(
+    ("query", "pointer"),
+    [
+        pytest.param("sectr=health", "/query/sectr", id="misspelt_filter"),
+        pytest.param("=false", "/query/", id="nameless_parameter"),
+    ],
+)
+async def test_a_query_parameter_the_operation_does_not_take_is_422(
+    client: httpx.AsyncClient, query: str, pointer: str
+) -> None:
+    r = await client.get(f"/api/v1/innovations?{query}")
+
+    assert [e["pointer"] for e in problem(r, 422)["errors"]] == [pointer]
