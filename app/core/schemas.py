@@ -119,12 +119,9 @@ RegionCode = Annotated[
 ]
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def _iso_date(value: Any) -> Any:
     """A date is sent as `YYYY-MM-DD`; pydantic would also read 0 or "0" as 1970-01-01."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+    if _has_json_kind(value, date):
         return value
     raise PydanticCustomError("date_type", "Input should be a date in the format YYYY-MM-DD")
 
@@ -132,12 +129,10 @@ def _iso_date(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A date query parameter: only `YYYY-MM-DD`."""
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
 
 def _canonical_uuid(value: Any) -> Any:
     """An id is written 8-4-4-4-12; pydantic would also take braces, `urn:uuid:` or no dashes."""
-    if isinstance(value, uuid.UUID) or (isinstance(value, str) and _UUID.match(value)):
+    if _has_json_kind(value, uuid.UUID):
         return value
     raise PydanticCustomError("uuid_parsing", "Input should be a UUID written 8-4-4-4-12")
 
