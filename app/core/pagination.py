@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, true, tuple_
 
 from app.core.config import get_settings
 from app.core.errors import BadRequest
@@ -117,25 +117,29 @@ def keyset_after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElemen
 
     When every key runs the same way and none is nullable this is one row comparison,
     `(a, b, id) > (x, y, z)`, which PostgreSQL serves as a single index range scan.
-    Nullable keys sort NULLS LAST (what `order_by` emits).
+    Nullable keys sort NULLS LAST (what `order_by` emits). The values are the bind parameters
+    `after_0`, `after_1`, … (what a `CompiledQuery` of the page takes).
     """
-    pairs = list(zip(keys, values, strict=True))
+    params = [
+        bindparam(f"after_{n}", v, type_=k.column.type)
+        for n, (k, v) in enumerate(zip(keys, values, strict=True))
+    ]
     directions = {k.descending for k in keys}
     if len(directions) == 1 and not any(k.nullable for k in keys):
         left = tuple_(*(k.column for k in keys))
-        right = tuple_(*(literal(v, k.column.type) for k, v in pairs))
+        right = tuple_(*params)
         return left < right if keys[0].descending else left > right
     clause: ColumnElement[bool] | None = None
-    for key, value in reversed(pairs):
+    for key, value, param in reversed(list(zip(keys, values, params, strict=True))):
         col = key.column
         if value is None:
             after: ColumnElement[bool] = false()
             equal: ColumnElement[bool] = col.is_(None)
         else:
-            after = col < value if key.descending else col > value
+            after = col < param if key.descending else col > param
             if key.nullable:
                 after = or_(after, col.is_(None))
-            equal = col == value
+            equal = col == param
         clause = after if clause is None else or_(after, and_(equal, clause))
     return clause if clause is not None else true()
 

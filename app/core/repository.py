@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, update
+import asyncpg
+from sqlalchemy import bindparam, func, update
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
 
 from app.core.concurrency import stale
 from app.models.base import Base
@@ -36,13 +40,70 @@ async def update_versioned(
     return updated
 
 
-def contains(column: Any, text: str) -> Any:
+def contains(column: Any, text: str, name: str | None = None) -> Any:
     """Case-insensitive `column ILIKE '%text%'` with `%`, `_` and `\\` taken literally
-    (a trigram index serves it)."""
+    (a trigram index serves it); the pattern is the bind parameter `name` when given."""
+    pattern = like_pattern(text)
+    return column.ilike(pattern if name is None else bindparam(name, pattern), escape="\\")
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for `ILIKE … ESCAPE '\\'`, with `%`, `_` and `\\` of `text` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 def changed_fields(obj: Base, values: dict[str, Any]) -> dict[str, Any]:
     """The subset of `values` that differ from `obj`'s current attributes."""
     return {k: v for k, v in values.items() if getattr(obj, k) != v}
+
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+class CompiledQuery:
+    """A Core statement compiled once to the driver's SQL, for the hottest reads.
+
+    Executing a SQLAlchemy statement builds it, derives its cache key (a walk of the whole
+    expression: most of the CPU of a read model with subqueries) and looks up its compiled
+    form, on every call. A `CompiledQuery` does that once; each call only binds values:
+    named `bindparam`s take the caller's values, every other parameter keeps the constant it
+    was compiled with. So every value that varies per call must be a named `bindparam`.
+    """
+
+    __slots__ = ("defaults", "names", "sql")
+
+    def __init__(self, stmt: ClauseElement) -> None:
+        compiled = stmt.compile(dialect=_DIALECT)
+        self.sql = str(compiled)
+        self.names = tuple(getattr(compiled, "positiontup", None) or ())
+        self.defaults = dict(compiled.params)
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[n] if n in params else self.defaults[n] for n in self.names]
+
+
+_DISCONNECTS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError)
+
+
+async def fetch(
+    session: AsyncSession, query: CompiledQuery, params: Mapping[str, Any]
+) -> Sequence[Mapping[str, Any]]:
+    """Rows of `query` (mappings by column name) on the session's connection.
+
+    On a read session (AUTOCOMMIT) the driver runs it directly; a broken connection is
+    invalidated, as SQLAlchemy would, so the pool never hands it out again. In a transaction
+    it goes through SQLAlchemy's connection, which has begun the transaction.
+    """
+    conn = await session.connection()
+    arguments = query.arguments(params)
+    if conn.sync_connection is not None and conn.sync_connection._is_autocommit_isolation():
+        driver = (await conn.get_raw_connection()).driver_connection
+        try:
+            return await driver.fetch(query.sql, *arguments)  # type: ignore[union-attr, no-any-return]
+        except _DISCONNECTS as exc:
+            await conn.invalidate(exc)
+            raise
+    result = await conn.exec_driver_sql(query.sql, tuple(arguments))
+    rows: list[Any] = [row._mapping for row in result]
+    return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,8 +12,11 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -29,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, order_by
-from app.core.repository import contains, update_versioned
+from app.core.repository import CompiledQuery, contains, fetch, like_pattern, update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -71,44 +74,49 @@ class Filters:
 
 
 def _tsquery(q: str) -> ColumnElement[Any]:
-    return func.websearch_to_tsquery("indonesian", q)
+    return func.websearch_to_tsquery("indonesian", bindparam("q", q, type_=String))
 
 
 def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
+    """The filters as clauses. Every value is a bind parameter named after its filter, so
+    that a page's compiled statement serves every request with the same filters set."""
     i = Innovation
     where: list[ColumnElement[bool]] = []
     if f.published_only:
         where.append(i.status == "published")
-    for column, value in (
-        (i.sector, f.sector),
-        (i.form, f.form),
-        (i.digital, f.digital),
-        (i.stage, f.stage),
-        (i.status, f.status),
-        (i.scale, f.scale),
-        (i.institution_id, f.institution_id),
-        (i.province_code, f.province),
+    for name, column, value in (
+        ("sector", i.sector, f.sector),
+        ("form", i.form, f.form),
+        ("digital", i.digital, f.digital),
+        ("stage", i.stage, f.stage),
+        ("status", i.status, f.status),
+        ("scale", i.scale, f.scale),
+        ("institution_id", i.institution_id, f.institution_id),
+        ("province", i.province_code, f.province),
     ):
         if value is not None:
-            where.append(column == value)
+            where.append(column == bindparam(name, value))
     if f.region is not None:
         # Regions have two levels: a province code stands for itself and every regency and
         # city under it, which is exactly its province_code; a regency or city has none below.
         # (Equalities, unlike `LIKE '33.%'`, are served by the indexes.)
         if len(f.region) == 2:
-            where.append(i.province_code == f.region)
+            where.append(i.province_code == bindparam("region_province", f.region))
         else:
-            where.append(i.region_code == f.region)
+            where.append(i.region_code == bindparam("region", f.region))
     if f.launched_from is not None:
-        where.append(i.launched_on >= f.launched_from)
+        where.append(i.launched_on >= bindparam("launched_from", f.launched_from))
     if f.launched_to is not None:
-        where.append(i.launched_on <= f.launched_to)
+        where.append(i.launched_on <= bindparam("launched_to", f.launched_to))
     award_conditions = [
         cond
         for cond, value in (
-            (Award.competition == f.award_competition, f.award_competition),
-            (Award.tier == f.award_tier, f.award_tier),
-            (Award.year == f.award_year, f.award_year),
+            (
+                Award.competition == bindparam("award_competition", f.award_competition),
+                f.award_competition,
+            ),
+            (Award.tier == bindparam("award_tier", f.award_tier), f.award_tier),
+            (Award.year == bindparam("award_year", f.award_year), f.award_year),
         )
         if value is not None
     ]
@@ -118,17 +126,46 @@ def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
         where.append(
             or_(
                 i.search_vector.op("@@")(_tsquery(f.q)),
-                contains(i.title, f.q),
+                contains(i.title, f.q, name="q_pattern"),
             )
         )
     return where
+
+
+def filter_params(f: Filters) -> dict[str, Any]:
+    """The bind parameters of `where_clauses(f)`, by name."""
+    params: dict[str, Any] = {
+        name: getattr(f, field)
+        for name, field in (
+            ("sector", "sector"),
+            ("form", "form"),
+            ("digital", "digital"),
+            ("stage", "stage"),
+            ("status", "status"),
+            ("scale", "scale"),
+            ("institution_id", "institution_id"),
+            ("province", "province"),
+            ("launched_from", "launched_from"),
+            ("launched_to", "launched_to"),
+            ("award_competition", "award_competition"),
+            ("award_tier", "award_tier"),
+            ("award_year", "award_year"),
+        )
+        if getattr(f, field) is not None
+    }
+    if f.region is not None:
+        params["region_province" if len(f.region) == 2 else "region"] = f.region
+    if f.q:
+        params["q"] = f.q
+        params["q_pattern"] = like_pattern(f.q)
+    return params
 
 
 def relevance(q: str) -> ColumnElement[float]:
     """Full-text rank (title weighs most) plus trigram likeness of the title to the query."""
     return cast(
         func.ts_rank_cd(Innovation.search_vector, _tsquery(q))
-        + func.word_similarity(q, Innovation.title),
+        + func.word_similarity(bindparam("q", q, type_=String), Innovation.title),
         Float,
     )
 
@@ -251,20 +288,43 @@ async def commitments_of(
     return (await session.execute(stmt)).all()
 
 
+# A page's statement compiled once per shape (the filters set, the sort, the published-only
+# rule, a cursor or not): the values travel as bind parameters.
+_PAGES: dict[tuple[Any, ...], CompiledQuery] = {}
+_PAGES_MAX = 512
+
+
 async def list_page(
     session: AsyncSession,
-    where: list[ColumnElement[bool]],
+    filters: Filters,
+    sort: str,
     keys: Sequence[SortKey],
     after: list[Any] | None,
     limit: int,
-) -> tuple[list[Any], list[list[Any]]]:
+) -> tuple[Sequence[Mapping[str, Any]], list[list[Any]]]:
     """Rows of a page and, for each, the values of its sort key (for the cursor)."""
-    key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
-    stmt = read_model().add_columns(*key_columns).where(*where).order_by(*order_by(keys))
+    params = filter_params(filters)
+    shape = (tuple(params), filters.published_only, sort, after is not None)
+    query = _PAGES.get(shape)
+    if query is None:
+        key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
+        stmt = (
+            read_model()
+            .add_columns(*key_columns)
+            .where(*where_clauses(filters))
+            .order_by(*order_by(keys))
+        )
+        if after is not None:
+            stmt = stmt.where(keyset_after(keys, after))
+        query = CompiledQuery(stmt.limit(bindparam("limit", type_=Integer)))
+        if len(_PAGES) >= _PAGES_MAX:
+            _PAGES.clear()
+        _PAGES[shape] = query
+    params["limit"] = limit
     if after is not None:
-        stmt = stmt.where(keyset_after(keys, after))
-    rows = (await session.execute(stmt.limit(limit))).all()
-    return list(rows), [[getattr(r, f"_k{n}") for n in range(len(keys))] for r in rows]
+        params.update({f"after_{n}": v for n, v in enumerate(after)})
+    rows = await fetch(session, query, params)
+    return rows, [[r[f"_k{n}"] for n in range(len(keys))] for r in rows]
 
 
 async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
@@ -272,9 +332,12 @@ async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any | None:
-    stmt = read_model().where(Innovation.id == innovation_id)
-    return (await session.execute(stmt)).first()
+_GET_ROW = CompiledQuery(read_model().where(Innovation.id == bindparam("innovation_id")))
+
+
+async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
+    rows = await fetch(session, _GET_ROW, {"innovation_id": innovation_id})
+    return rows[0] if rows else None
 
 
 async def get(session: AsyncSession, innovation_id: uuid.UUID) -> Innovation | None:

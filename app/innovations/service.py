@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +31,6 @@ from app.innovations.schemas import (
     LineageNode,
 )
 from app.institutions import repository as institutions
-from app.models.innovation import Innovation
 
 S = InnovationStatus
 TRANSITIONS: dict[InnovationStatus, frozenset[InnovationStatus]] = {
@@ -41,41 +41,47 @@ TRANSITIONS: dict[InnovationStatus, frozenset[InnovationStatus]] = {
 RELEVANCE = "relevance"
 
 
-def to_read(row: Any) -> InnovationRead:
-    """The read model from a `repository.read_model()` row."""
-    i: Innovation = row.Innovation
+def to_read(row: Mapping[str, Any]) -> InnovationRead:
+    """The read model from a row of `repository.read_model()` (by column name)."""
+    score = row["latest_score"]
+    awards = row["awards"]
+    by_status = row["replications_by_status"]
     return InnovationRead(
-        id=i.id,
-        title=i.title,
-        summary=i.summary,
-        problem=i.problem,
-        approach=i.approach,
-        outcomes=i.outcomes,
-        sector=i.sector,
-        form=i.form,
-        digital=i.digital,
-        initiator=i.initiator,
-        stage=i.stage,
-        launched_on=i.launched_on,
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        problem=row["problem"],
+        approach=row["approach"],
+        outcomes=row["outcomes"],
+        sector=row["sector"],
+        form=row["form"],
+        digital=row["digital"],
+        initiator=row["initiator"],
+        stage=row["stage"],
+        launched_on=row["launched_on"],
         institution=InstitutionRef(
-            id=i.institution_id, name=row.institution_name, kind=row.institution_kind
+            id=row["institution_id"], name=row["institution_name"], kind=row["institution_kind"]
         ),
-        region_code=i.region_code,
-        province_code=i.province_code,
-        replica_of_id=i.replica_of_id,
-        status=i.status,
-        scale=i.scale,
-        tags=i.tags,
-        evidence_urls=i.evidence_urls,
-        replications=i.replication_count,
-        replications_by_status=row.replications_by_status,
-        provinces_reached=row.provinces_reached,
-        latest_verdict=row.latest_verdict,
-        latest_score=float(row.latest_score) if row.latest_score is not None else None,
-        awards=[AwardRead.model_validate(a) for a in row.awards],
-        created_at=i.created_at,
-        updated_at=i.updated_at,
-        version=i.version,
+        region_code=row["region_code"],
+        province_code=row["province_code"],
+        replica_of_id=row["replica_of_id"],
+        status=row["status"],
+        scale=row["scale"],
+        tags=row["tags"],
+        evidence_urls=row["evidence_urls"],
+        replications=row["replication_count"],
+        # json columns arrive as text from the driver
+        replications_by_status=json.loads(by_status) if isinstance(by_status, str) else by_status,
+        provinces_reached=row["provinces_reached"],
+        latest_verdict=row["latest_verdict"],
+        latest_score=float(score) if score is not None else None,
+        awards=[
+            AwardRead.model_validate(a)
+            for a in (json.loads(awards) if isinstance(awards, str) else awards)
+        ],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
     )
 
 
@@ -134,7 +140,7 @@ async def get_innovation(
     """One innovation; anonymous clients see published ones only."""
     row = await repository.get_row(session, innovation_id)
     if row is None or (
-        principal is None and not visible_to_writer and row.Innovation.status != S.published
+        principal is None and not visible_to_writer and row["status"] != S.published
     ):
         raise NotFound(f"Innovation {innovation_id} does not exist.")
     return to_read(row)
@@ -267,12 +273,15 @@ async def list_innovations(
         filters = Filters(**{**_as_dict(filters), "published_only": True})
     name, keys = _sort_keys(_chosen_sort(sort, filters.q), filters.q)
     cursor_name = f"{name}:{filters.q}" if name == RELEVANCE else name
-    where = repository.where_clauses(filters)
     after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
-    rows, key_values = await repository.list_page(session, where, keys, after, limit + 1)
+    rows, key_values = await repository.list_page(session, filters, name, keys, after, limit + 1)
     items = [to_read(r) for r in rows[:limit]]
     cursor_after = next_cursor(key_values, limit, cursor_name, list)
-    total = await repository.count(session, where) if include_total else None
+    total = (
+        await repository.count(session, repository.where_clauses(filters))
+        if include_total
+        else None
+    )
     return Page[InnovationRead](items=items, next_cursor=cursor_after, total=total)
 
 
