@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -213,16 +214,22 @@ def validation_errors(raw: Sequence[Any]) -> list[FieldError]:
     return out
 
 
+def _driver_error(exc: BaseException) -> BaseException:
+    """asyncpg's own exception: wrapped by SQLAlchemy, or raised by a query run on the driver
+    directly (`app.core.repository.fetch`)."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return getattr(exc.orig, "__cause__", None) or exc.orig or exc
+    return exc
+
+
 # Error classes raised by asyncpg when the server or the pool cannot serve the request.
 def _is_unavailable(exc: BaseException) -> bool:
-    import asyncpg
-
     if isinstance(exc, (sa_exc.TimeoutError, ConnectionError, OSError, TimeoutError)):
         return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        orig = getattr(exc.orig, "__cause__", None) or exc.orig
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError):
+        orig = _driver_error(exc)
         return isinstance(
             orig,
             (
@@ -244,12 +251,10 @@ def _is_unavailable(exc: BaseException) -> bool:
 
 
 def _is_bad_text(exc: BaseException) -> bool:
-    import asyncpg
-
     if isinstance(exc, UnicodeError):
         return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        orig = getattr(exc.orig, "__cause__", None) or exc.orig
+    if isinstance(exc, sa_exc.DBAPIError | asyncpg.PostgresError):
+        orig = _driver_error(exc)
         return isinstance(
             orig,
             (
@@ -263,8 +268,6 @@ def _is_bad_text(exc: BaseException) -> bool:
 
 def _integrity_problem(exc: BaseException) -> tuple[int, str, str, str] | None:
     """Constraint violations that escaped a repository's own translation."""
-    import asyncpg
-
     if not isinstance(exc, sa_exc.IntegrityError):
         return None
     orig = getattr(exc.orig, "__cause__", None) or exc.orig
@@ -381,7 +384,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     # Unexpected exceptions of any other class are turned into a 500 problem by the
     # request-context middleware, which also logs them with the request id.
-    for cls in (sa_exc.SQLAlchemyError, OSError, UnicodeError):
+    for cls in (
+        sa_exc.SQLAlchemyError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        OSError,
+        UnicodeError,
+    ):
         app.add_exception_handler(cls, on_unexpected)
 
 
