@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
-from app.core.db import Database, create_engine
+from app.core.db import Database, create_engine, create_read_pool
 from app.core.docs import add_components, add_links, restore_examples, route_models
 from app.core.embedded import resolve_database_url
 from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
@@ -113,7 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = await asyncio.to_thread(
             resolve_database_url, settings.database_url, settings.data_dir
         )
-        db = Database.from_engine(create_engine(url, settings))
+        db = Database.from_engine(
+            create_engine(url, settings),
+            await create_read_pool(url, settings),
+            settings.db_pool_timeout_s,
+        )
         app.state.db = db
         purger = asyncio.create_task(_purge_idempotency_keys(db))
         # Objects made at start-up live for the whole process: keep them out of GC scans.

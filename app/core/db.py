@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
@@ -21,8 +22,25 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.core.embedded import connect_kwargs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where a read session keeps the driver pool and its acquire timeout (`Session.info`).
+READ_POOL = "read_pool"
+
+
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    return {
+        "timeout": settings.db_connect_timeout_s,
+        "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+        "server_settings": {
+            "application_name": "inovasi-hub",
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "lock_timeout": str(settings.db_lock_timeout_ms),
+            "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
+            "timezone": "UTC",
+        },
+    }
 
 
 def create_engine(url: URL, settings: Settings) -> AsyncEngine:
@@ -33,19 +51,20 @@ def create_engine(url: URL, settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout_s,
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={
-            "timeout": settings.db_connect_timeout_s,
-            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
-            "server_settings": {
-                "application_name": "inovasi-hub",
-                "statement_timeout": str(settings.db_statement_timeout_ms),
-                "lock_timeout": str(settings.db_lock_timeout_ms),
-                "idle_in_transaction_session_timeout": str(
-                    settings.db_idle_in_transaction_timeout_ms
-                ),
-                "timezone": "UTC",
-            },
-        },
+        connect_args=_connect_args(settings),
+    )
+
+
+async def create_read_pool(url: URL, settings: Settings) -> asyncpg.Pool:
+    """The driver's own pool for the hottest reads (`app.core.repository.fetch`): a query
+    with no transaction, no ORM session and no SQLAlchemy connection around it. Connections
+    open on demand, up to `db_read_pool_size`."""
+    return await asyncpg.create_pool(
+        **connect_kwargs(url),
+        min_size=0,
+        max_size=settings.db_read_pool_size,
+        max_inactive_connection_lifetime=300,
+        **_connect_args(settings),
     )
 
 
@@ -56,17 +75,31 @@ class Database:
     engine: AsyncEngine
     write_sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    read_pool: asyncpg.Pool | None = None
 
     @classmethod
-    def from_engine(cls, engine: AsyncEngine) -> Database:
+    def from_engine(
+        cls,
+        engine: AsyncEngine,
+        read_pool: asyncpg.Pool | None = None,
+        pool_timeout_s: float = 3.0,
+    ) -> Database:
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         return cls(
             engine=engine,
             write_sessions=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
-            read_sessions=async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False),
+            read_sessions=async_sessionmaker(
+                autocommit,
+                expire_on_commit=False,
+                autoflush=False,
+                info={READ_POOL: (read_pool, pool_timeout_s)} if read_pool is not None else None,
+            ),
+            read_pool=read_pool,
         )
 
     async def dispose(self) -> None:
+        if self.read_pool is not None:
+            await self.read_pool.close()
         await self.engine.dispose()
 
 

@@ -89,14 +89,21 @@ _DISCONNECTS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, Connect
 async def fetch(
     session: AsyncSession, query: CompiledQuery, params: Mapping[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
-    """Rows of `query` (mappings by column name) on the session's connection.
+    """Rows of `query` (mappings by column name).
 
-    On a read session (AUTOCOMMIT) the driver runs it directly; a broken connection is
+    A read session of the service carries the driver's own pool (`app.core.db.READ_POOL`):
+    the query runs on one of its connections, with no transaction. Otherwise, on an
+    AUTOCOMMIT session the driver runs it on the session's connection; a broken connection is
     invalidated, as SQLAlchemy would, so the pool never hands it out again. In a transaction
     it goes through SQLAlchemy's connection, which has begun the transaction.
     """
-    conn = await session.connection()
     arguments = query.arguments(params)
+    read_pool: tuple[asyncpg.Pool, float] | None = session.info.get("read_pool")
+    if read_pool is not None:
+        pool, timeout = read_pool
+        async with pool.acquire(timeout=timeout) as driver:
+            return await driver.fetch(query.sql, *arguments)  # type: ignore[no-any-return]
+    conn = await session.connection()
     if conn.sync_connection is not None and conn.sync_connection._is_autocommit_isolation():
         driver = (await conn.get_raw_connection()).driver_connection
         try:
