@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format typecheck pytest reliability migrate openapi bench bench-full clean
+.PHONY: help install run test lint format typecheck pytest reliability migrate openapi wrk bench bench-full bench-ingest clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,11 +51,21 @@ migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
 openapi: install ## Regenerate the committed openapi.json
 	$(BIN)/python -m app.openapi > openapi.json
 
-bench: install ## Batch-ingestion benchmark (about a minute)
-	$(BIN)/python -m bench.ingest
+WRK := $(shell command -v wrk 2>/dev/null)
 
-bench-full: install ## Longer batch-ingestion run
-	$(BIN)/python -m bench.ingest --batches 200 --commitments 3000
+wrk: ## Install the load generator (Debian's wrk) when it is missing
+ifeq ($(WRK),)
+	$(if $(shell command -v sudo 2>/dev/null),sudo )apt-get install -y --no-install-recommends wrk
+endif
+
+bench: install wrk ## Service vs raw asyncpg baseline, 10k innovations, every scenario (a few minutes)
+	$(BIN)/python -m bench.run
+
+bench-full: install wrk ## The same at 10k, 100k and 1M innovations, 3 pairs each, 1 and 2 workers (about an hour the first time: seeding 1M)
+	$(BIN)/python -m bench.run --full
+
+bench-ingest: install ## Batch ingestion alone: reports/s and CPU per batch (about a minute)
+	$(BIN)/python -m bench.ingest
 
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -34,8 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,7 +50,6 @@ from app.core.embedded import connect_kwargs, to_async_url
 from app.core.pagination import encode_cursor, order_by
 from app.core.security import Role
 from app.innovations.repository import SORTS, Filters, where_clauses
-from app.models.innovation import Innovation
 from bench import seed
 from bench.baseline import serve_baseline
 from bench.baseline_check import check_identical
@@ -108,11 +106,13 @@ def lua_list(values: Sequence[str]) -> str:
 
 
 def report_body(item_id: str, as_of: str) -> str:
+    """A report's JSON with two `%d` for Lua's string.format: percentage and item progress."""
     return (
-        '{"as_of":"%s","percent_complete":%%d,"item_updates":[{"item_id":"%s","progress":%%d}],'
+        f'{{"as_of":"{as_of}","percent_complete":%d,'
+        f'"item_updates":[{{"item_id":"{item_id}","progress":%d}}],'
         '"narrative":"Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",'
         '"evidence_urls":["https://example.go.id/laporan.pdf"],"reported_by":"Bappeda"}'
-    ) % (as_of, item_id)
+    )
 
 
 @dataclass
@@ -129,7 +129,7 @@ class Inputs:
 
 def lua_script(scenario: str, inputs: Inputs, delay_ms: float | None = None) -> str:
     posts = ",".join(
-        "{%s,%s,%s}" % (lua_string(p), lua_string(k), lua_string(b)) for p, k, b in inputs.posts
+        f"{{{lua_string(p)},{lua_string(k)},{lua_string(b)}}}" for p, k, b in inputs.posts
     )
     data = f"""
 local ids = {lua_list(inputs.ids)}
@@ -147,9 +147,8 @@ end
 """
     bodies = ""
     if scenario == "bulk_ingest":
-        bodies = "local batches = {%s}\n" % ",".join(
-            "{%s,%s}" % (lua_string(k), lua_string(str(f))) for k, f in inputs.batches
-        ) + (
+        listed = ",".join(f"{{{lua_string(k)},{lua_string(str(f))}}}" for k, f in inputs.batches)
+        bodies = f"local batches = {{{listed}}}\n" + (
             "for _, b in ipairs(batches) do local h = io.open(b[2], 'rb'); "
             "b[3] = h:read('*a'); h:close() end\nlocal next_batch = math.random(#batches)\n"
         )
@@ -435,7 +434,10 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
     by_province: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         by_province.setdefault(r["province"], []).append((r["id"], r["item"]))
-    provinces = sorted(by_province, key=lambda p: -len(by_province[p]))[:4]
+    # Eight provinces' integration keys; each posts four batches on disjoint commitments (as
+    # far as its province has them), so the 32 batches in flight do not queue on each other's
+    # row locks, as the systems of different provinces would not.
+    provinces = sorted(by_province, key=lambda p: -len(by_province[p]))[:8]
     keys = {
         p: cli.create_key(url, f"bench integration {p}", Role.integration, p) for p in provinces
     }
@@ -443,15 +445,16 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
     posts = [
         (f"/api/v1/commitments/{cid}/progress-reports", keys[p], report_body(item, today))
         for p in provinces
-        for cid, item in by_province[p][:2000]
+        for cid, item in by_province[p][:1000]
     ]
     batches: list[tuple[str, Path]] = []
-    for n in range(32):
-        province = provinces[n % len(provinces)]
-        pool = by_province[province]
-        reports = []
-        for cid, item in rng.sample(pool, min(BATCH, len(pool))) * (1 + BATCH // max(len(pool), 1)):
-            reports.append(
+    per_province = 32 // len(provinces)
+    for province in provinces:
+        pool = list(by_province[province])
+        rng.shuffle(pool)
+        for n in range(per_province):
+            chosen = [pool[(n * BATCH + k) % len(pool)] for k in range(BATCH)]
+            reports = [
                 {
                     "commitment_id": cid,
                     "as_of": today,
@@ -461,10 +464,16 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
                     "evidence_urls": ["https://example.go.id/laporan.pdf"],
                     "reported_by": "Bappeda",
                 }
-            )
-        path = workdir / f"batch-{n}.json"
-        path.write_text(json.dumps({"reports": reports[:BATCH]}))
-        batches.append((keys[province], path))
+                for cid, item in chosen
+            ]
+            path = workdir / f"batch-{province}-{n}.json"
+            path.write_text(json.dumps({"reports": reports}))
+            batches.append((keys[province], path))
+    # Interleave the provinces, so that consecutive batches (those in flight together) are
+    # of different provinces.
+    batches = [
+        batches[p * per_province + n] for n in range(per_province) for p in range(len(provinces))
+    ]
     rng.shuffle(ids)
     return Inputs(ids, lists, deep, searches, posts, batches)
 
@@ -523,9 +532,7 @@ def bench_size(server: URL, size: int, plan: Plan, reseed: bool, workdir: Path) 
             serve(url, workers=workers, env={"LOG_LEVEL": "INFO"}) as service,
             serve_baseline(url, workers=workers) as raw,
         ):
-            differences = asyncio.run(
-                check_identical(service, raw, paths_to_compare(inputs))
-            )
+            differences = asyncio.run(check_identical(service, raw, paths_to_compare(inputs)))
             if differences:
                 raise SystemExit("service and baseline differ:\n" + "\n".join(differences[:10]))
             print(

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -44,7 +46,7 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
 
 
 def create_engine(url: URL, settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -53,6 +55,17 @@ def create_engine(url: URL, settings: Settings) -> AsyncEngine:
         pool_recycle=1800,
         connect_args=_connect_args(settings),
     )
+    event.listen(engine.sync_engine, "checkout", _discard_closed)
+    return engine
+
+
+def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection whose server went away (a terminated backend, a restart) is
+    replaced at checkout, instead of failing the request that drew it: asyncpg has already
+    seen the socket close, so this costs no round trip."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise sa_exc.DisconnectionError("the server closed this connection")
 
 
 async def create_read_pool(url: URL, settings: Settings) -> asyncpg.Pool:
