@@ -1310,6 +1310,11 @@ def database_url() -> URL:
     return to_async_url(configured)
 
 
+async def _keep_state(connection: asyncpg.Connection) -> None:
+    """No reset on release, as the service's read pool: every transaction here is closed by
+    its own block, and nothing changes session state."""
+
+
 async def create_pool(url: URL, settings: Settings) -> asyncpg.Pool:
     """The service's connection settings (`app.core.db.create_engine`) on an asyncpg pool
     as large as the service's (pool size plus overflow), connected on demand as the
@@ -1320,6 +1325,7 @@ async def create_pool(url: URL, settings: Settings) -> asyncpg.Pool:
         min_size=min(int(os.environ.get("BASELINE_POOL_MIN", "1")), max_size),
         max_size=max_size,
         max_inactive_connection_lifetime=1800,
+        reset=_keep_state,
         timeout=settings.db_connect_timeout_s,
         command_timeout=settings.db_statement_timeout_ms / 1000 + 5,
         server_settings={

@@ -77,8 +77,15 @@ async def create_read_pool(url: URL, settings: Settings) -> asyncpg.Pool:
         min_size=0,
         max_size=settings.db_read_pool_size,
         max_inactive_connection_lifetime=300,
+        reset=_keep_state,
         **_connect_args(settings),
     )
+
+
+async def _keep_state(connection: asyncpg.Connection) -> None:
+    """No reset when a read connection goes back to the pool: its queries are single reads,
+    outside any transaction, that change no session state (asyncpg's default reset would
+    send four statements, one round trip, per request)."""
 
 
 @dataclass(slots=True)
