@@ -1,0 +1,1766 @@
+"""A realistic national data set for the benchmarks, loaded with set-based SQL.
+
+`python -m bench.seed --innovations N [--database-url URL | --cluster] [--describe]`
+
+`seed(url, innovations)` fills a freshly migrated database (regions loaded, every other table
+empty) in one transaction: institutions (each regency, city and province government with its
+agencies, and the ministries), innovations skewed towards the populous provinces, awards,
+replication programmes per province and fiscal year, about three commitments per published
+innovation (most have none to two, a few popular ones very many), their action items, about
+ten progress reports per commitment, and the event log. Every row comes from `INSERT ...
+SELECT` over `generate_series`; every random choice is a hash of the row's number (no
+`random()`), so two runs give the same data, ids included (except the events' `txid`).
+
+Derived columns are filled as the service would have left them: the innovations' region,
+province and `replication_count` (commitments not cancelled); each commitment's adopter
+region and province, origin province, `progress` (weighted mean of its action items, else its
+latest percentage), `latest_percent`/`latest_as_of` (the report with the latest `as_of`),
+`last_report_at`/`last_report_on` and `version`; each action item's progress, status and
+`completed_on` as set by the latest report's item updates (the only report that carries
+item updates). Statuses follow the state machine, and each change has its event: one per
+institution, programme, innovation (and withdrawal), award, commitment, action item and
+status change; not one per progress report unless asked (`report_events`: ten times the
+events). Rows are inserted in the order of their creation time, as they would have come in.
+
+For speed the load skips triggers and foreign-key checks (`session_replication_role =
+replica`), drops the tables' indexes (and the primary and unique keys no foreign key
+references) and recreates them afterwards from the definitions it read from the catalog,
+then checks that the catalog says exactly what it said before. The tables are truncated in
+the same transaction, so on a server with `wal_level = minimal` the load writes almost no WAL.
+On 2 cores, 1,000,000 innovations (2.7 million commitments, 26 million reports, 23 GB) take
+about 13 minutes on a cluster set up for loading (`--cluster`: minimal WAL, no data
+checksums), 100,000 about a minute.
+"""
+
+# The SQL is assembled from this module's constants and integers, never from outside input.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import URL
+
+from app.core.embedded import connect_kwargs, to_async_url
+from bench.common import cpu_seconds
+
+# The data set's "today": every date lies on or before it, whatever day it is loaded.
+SNAPSHOT = date(2026, 11, 20)
+FISCAL_YEARS = (2023, 2024, 2025, 2026)
+# Commitments per replication programme at most roughly this many innovations per batch:
+# larger data sets get more programmes (batches, "angkatan") per province and year.
+INNOVATIONS_PER_BATCH = 25_000
+
+# The tables the seed loads: they must be empty; it truncates them (and the two below, which
+# reference them and are empty in a fresh database) and drops and recreates their indexes.
+LOADED = (
+    "institutions",
+    "innovations",
+    "awards",
+    "replication_programs",
+    "commitments",
+    "action_items",
+    "progress_reports",
+    "events",
+)
+ALSO_TRUNCATED = ("sustainability_assessments", "scaling_proposals")
+# The tables the summary counts: the loaded ones and the API keys the seed adds (the actors of
+# its events), next to any a caller made before.
+TABLES = ("api_keys", *LOADED)
+
+# Innovation activity per province: population in millions (2020 census, the Papua
+# provinces split in 2022), the six Papua provinces damped to a long tail.
+PROVINCE_WEIGHTS: dict[str, float] = {
+    "11": 5.3, "12": 14.8, "13": 5.5, "14": 6.4, "15": 3.6, "16": 8.5, "17": 2.0,
+    "18": 9.0, "19": 1.5, "21": 2.1, "31": 10.6, "32": 48.3, "33": 36.5, "34": 3.7,
+    "35": 41.0, "36": 11.9, "51": 4.3, "52": 5.3, "53": 5.3, "61": 5.4, "62": 2.7,
+    "63": 4.1, "64": 3.8, "65": 0.7, "71": 2.6, "72": 3.0, "73": 9.1, "74": 2.6,
+    "75": 1.2, "76": 1.4, "81": 1.8, "82": 1.3, "91": 0.35, "92": 0.2, "93": 0.18,
+    "94": 0.3, "95": 0.25, "96": 0.2,
+}  # fmt: skip
+
+# Agencies of every regency, city and province government: (key, kind, name before the
+# region's name). "gov" is the government itself.
+AGENCIES: tuple[tuple[str, str, str], ...] = (
+    ("gov", "government", "Pemerintah"),
+    ("dinkes", "regional_agency", "Dinas Kesehatan"),
+    ("rsud", "hospital", "RSUD"),
+    ("disdik", "regional_agency", "Dinas Pendidikan"),
+    ("disdukcapil", "regional_agency", "Dinas Kependudukan dan Pencatatan Sipil"),
+    ("dpmptsp", "regional_agency", "Dinas Penanaman Modal dan PTSP"),
+    ("dinsos", "regional_agency", "Dinas Sosial"),
+    ("diskumdag", "regional_agency", "Dinas Koperasi, UKM dan Perdagangan"),
+    ("bapenda", "regional_agency", "Badan Pendapatan Daerah"),
+    ("dlh", "regional_agency", "Dinas Lingkungan Hidup"),
+    ("bappeda", "regional_agency", "Badan Perencanaan Pembangunan Daerah"),
+    ("bkpsdm", "regional_agency", "Badan Kepegawaian dan Pengembangan SDM"),
+    ("satpolpp", "regional_agency", "Satuan Polisi Pamong Praja"),
+    ("distan", "regional_agency", "Dinas Pertanian dan Ketahanan Pangan"),
+    ("dpupr", "regional_agency", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+    ("bpbd", "regional_agency", "Badan Penanggulangan Bencana Daerah"),
+    ("diskominfo", "regional_agency", "Dinas Komunikasi dan Informatika"),
+)
+# National institutions (no region): key, kind, name.
+MINISTRIES: tuple[tuple[str, str, str], ...] = (
+    ("kemenkes", "ministry", "Kementerian Kesehatan"),
+    ("kemendikdasmen", "ministry", "Kementerian Pendidikan Dasar dan Menengah"),
+    ("kemendagri", "ministry", "Kementerian Dalam Negeri"),
+    ("kemensos", "ministry", "Kementerian Sosial"),
+    ("kemenkop", "ministry", "Kementerian Koperasi"),
+    ("kemenlh", "ministry", "Kementerian Lingkungan Hidup"),
+    ("kemenpanrb", "ministry", "Kementerian Pendayagunaan Aparatur Negara dan RB"),
+    ("kementan", "ministry", "Kementerian Pertanian"),
+    ("kemenpu", "ministry", "Kementerian Pekerjaan Umum"),
+    ("bnpb", "agency", "Badan Nasional Penanggulangan Bencana"),
+    ("komdigi", "ministry", "Kementerian Komunikasi dan Digital"),
+    ("bkpm", "ministry", "Kementerian Investasi dan Hilirisasi/BKPM"),
+)
+
+
+@dataclass(frozen=True)
+class Sector:
+    key: str
+    weight: float
+    owners: dict[str, float]  # agency key → share of the sector's innovations it owns
+    ministry: str
+    digital: float  # share of digital innovations
+    topics: Sequence[str]
+    problems: Sequence[str]
+    beneficiaries: Sequence[str]
+    tags: Sequence[str]
+
+
+# Each sector: its share of innovations, which agencies own its innovations, its ministry,
+# the share of digital innovations, and its words (topics by popularity, Zipf-weighted).
+SECTORS: tuple[Sector, ...] = (
+    Sector(
+        "health", 22, {"dinkes": 0.65, "rsud": 0.2, "gov": 0.15}, "kemenkes", 0.55,
+        ["Kesehatan Ibu dan Anak", "Posyandu", "Puskesmas", "Stunting", "Gizi Balita",
+         "Imunisasi", "Ambulans Desa", "Rujukan Pasien", "Kesehatan Lansia", "Kesehatan Jiwa",
+         "Persalinan Aman", "Demam Berdarah", "Kesehatan Remaja", "Tuberkulosis",
+         "Sanitasi Sehat", "Klinik Berhenti Merokok"],
+        ["Angka stunting pada balita masih tinggi.",
+         "Antrean pasien di puskesmas panjang dan waktu tunggu lama.",
+         "Ibu hamil di desa terpencil sulit menjangkau fasilitas kesehatan.",
+         "Cakupan imunisasi dasar belum mencapai target.",
+         "Rujukan pasien ke rumah sakit sering terlambat.",
+         "Kasus demam berdarah meningkat setiap musim hujan."],
+        ["ibu hamil dan balita", "pasien puskesmas", "warga lanjut usia",
+         "keluarga berisiko stunting", "remaja"],
+        ["kesehatan", "stunting", "posyandu", "puskesmas", "gizi"],
+    ),
+    Sector(
+        "education", 14, {"disdik": 0.85, "gov": 0.15}, "kemendikdasmen", 0.55,
+        ["Sekolah", "Literasi", "Beasiswa", "Guru", "PAUD", "Perpustakaan Desa",
+         "Anak Putus Sekolah", "Belajar Daring", "Sekolah Inklusi", "Numerasi",
+         "Pendidikan Karakter"],
+        ["Angka putus sekolah di desa masih tinggi.", "Minat baca siswa rendah.",
+         "Guru di daerah terpencil kekurangan pelatihan.",
+         "Anak usia dini belum terlayani PAUD."],
+        ["siswa sekolah dasar", "anak putus sekolah", "guru", "anak usia dini"],
+        ["pendidikan", "literasi", "sekolah"],
+    ),
+    Sector(
+        "population_administration", 11, {"disdukcapil": 0.85, "gov": 0.15}, "kemendagri",
+        0.8,
+        ["Kependudukan", "Akta Kelahiran", "KTP Elektronik", "Kartu Identitas Anak",
+         "Dokumen Kependudukan", "Pencatatan Sipil", "Akta Kematian", "Adminduk Desa"],
+        ["Warga harus datang berkali-kali ke kantor dinas untuk mengurus dokumen.",
+         "Banyak anak belum memiliki akta kelahiran.",
+         "Perekaman KTP elektronik di desa terpencil rendah."],
+        ["warga", "bayi baru lahir", "warga desa terpencil", "penyandang disabilitas"],
+        ["adminduk", "kependudukan"],
+    ),
+    Sector(
+        "licensing", 6, {"dpmptsp": 0.85, "gov": 0.15}, "bkpm", 0.85,
+        ["Perizinan", "Izin Usaha", "Perizinan Berusaha", "Persetujuan Bangunan Gedung",
+         "Izin Usaha Mikro", "Mal Pelayanan Publik"],
+        ["Proses perizinan memakan waktu berminggu-minggu.",
+         "Pelaku usaha mikro tidak memiliki izin usaha.",
+         "Persyaratan izin tersebar di banyak kantor."],
+        ["pelaku usaha", "investor", "usaha mikro dan kecil"],
+        ["perizinan", "investasi"],
+    ),
+    Sector(
+        "social_protection", 7, {"dinsos": 0.8, "gov": 0.2}, "kemensos", 0.5,
+        ["Bantuan Sosial", "Penyandang Disabilitas", "Warga Miskin", "Perlindungan Anak",
+         "Lansia Terlantar", "Rumah Singgah", "Perempuan Kepala Keluarga"],
+        ["Data penerima bantuan sosial tidak tepat sasaran.",
+         "Penyandang disabilitas sulit mengakses layanan publik.",
+         "Kasus kekerasan terhadap anak tidak terlaporkan."],
+        ["keluarga miskin", "penyandang disabilitas", "anak", "lansia"],
+        ["bansos", "disabilitas", "perlindungan-sosial"],
+    ),
+    Sector(
+        "economy", 9, {"diskumdag": 0.55, "bapenda": 0.3, "gov": 0.15}, "kemenkop", 0.55,
+        ["UMKM", "Pasar", "Pajak Daerah", "Retribusi", "Koperasi", "Ekonomi Kreatif",
+         "Desa Wisata", "Pasar Rakyat", "Pajak Bumi dan Bangunan"],
+        ["Pendapatan asli daerah dari pajak belum optimal.",
+         "Produk UMKM sulit menembus pasar.", "Pasar tradisional sepi pembeli."],
+        ["pelaku UMKM", "wajib pajak", "pedagang pasar"],
+        ["umkm", "pajak", "ekonomi"],
+    ),
+    Sector(
+        "environment", 6, {"dlh": 0.85, "gov": 0.15}, "kemenlh", 0.4,
+        ["Sampah", "Bank Sampah", "Air Bersih", "Sungai", "Hutan Kota", "Kantong Plastik",
+         "Kompos", "Energi Terbarukan"],
+        ["Sampah menumpuk di tempat pembuangan akhir.",
+         "Sungai tercemar limbah rumah tangga.",
+         "Warga kesulitan mendapatkan air bersih pada musim kemarau."],
+        ["warga", "rumah tangga", "sekolah"],
+        ["lingkungan", "sampah"],
+    ),
+    Sector(
+        "governance", 8, {"bappeda": 0.35, "bkpsdm": 0.3, "gov": 0.35}, "kemenpanrb", 0.65,
+        ["Pengaduan Masyarakat", "Perencanaan Pembangunan", "Keuangan Desa",
+         "Kinerja Pegawai", "Anggaran Daerah", "Musrenbang", "Reformasi Birokrasi",
+         "Kearsipan", "Absensi Pegawai"],
+        ["Pengaduan masyarakat tidak ditindaklanjuti tepat waktu.",
+         "Perencanaan pembangunan belum berbasis data.", "Kinerja aparatur sulit diukur."],
+        ["aparatur sipil negara", "pemerintah desa", "warga"],
+        ["tata-kelola", "birokrasi"],
+    ),
+    Sector(
+        "public_order", 2, {"satpolpp": 0.85, "gov": 0.15}, "kemendagri", 0.4,
+        ["Ketertiban Umum", "Pedagang Kaki Lima", "Keamanan Lingkungan", "Pemadam Kebakaran",
+         "Penegakan Perda"],
+        ["Pedagang kaki lima mengganggu ketertiban jalan.", "Waktu tanggap kebakaran lambat."],
+        ["warga", "pedagang kaki lima"],
+        ["ketertiban"],
+    ),
+    Sector(
+        "agriculture_food", 5, {"distan": 0.85, "gov": 0.15}, "kementan", 0.4,
+        ["Petani", "Pupuk", "Ketahanan Pangan", "Nelayan", "Irigasi", "Peternakan",
+         "Pertanian Organik", "Lumbung Pangan"],
+        ["Petani kesulitan mendapatkan pupuk tepat waktu.",
+         "Harga gabah jatuh saat panen raya.",
+         "Hasil tangkapan nelayan tidak terserap pasar."],
+        ["petani", "nelayan", "kelompok tani"],
+        ["pertanian", "pangan"],
+    ),
+    Sector(
+        "infrastructure", 3, {"dpupr": 0.85, "gov": 0.15}, "kemenpu", 0.4,
+        ["Jalan Desa", "Rumah Layak Huni", "Drainase", "Penerangan Jalan", "Jembatan Desa",
+         "Sanitasi"],
+        ["Kerusakan jalan lambat diperbaiki.", "Banyak rumah tidak layak huni."],
+        ["warga desa", "keluarga berpenghasilan rendah"],
+        ["infrastruktur"],
+    ),
+    Sector(
+        "disaster_response", 2, {"bpbd": 0.85, "gov": 0.15}, "bnpb", 0.55,
+        ["Bencana", "Banjir", "Tanggap Darurat", "Peringatan Dini", "Gempa", "Tanah Longsor",
+         "Kebakaran Hutan"],
+        ["Informasi peringatan dini bencana terlambat sampai ke warga.",
+         "Warga di daerah rawan banjir belum siap menghadapi bencana."],
+        ["warga daerah rawan bencana", "relawan"],
+        ["kebencanaan"],
+    ),
+    Sector(
+        "data_information", 4, {"diskominfo": 0.7, "bappeda": 0.15, "gov": 0.15}, "komdigi",
+        0.95,
+        ["Satu Data", "Data Terpadu", "Informasi Publik", "Statistik Sektoral",
+         "Aplikasi Layanan", "Internet Desa", "Command Center"],
+        ["Data antar perangkat daerah berbeda-beda.", "Informasi publik sulit diakses warga."],
+        ["perangkat daerah", "warga", "pemerintah desa"],
+        ["data", "digital"],
+    ),
+    Sector(
+        "other", 1, {"gov": 1.0}, "kemenpanrb", 0.5,
+        ["Pelayanan Publik", "Kelurahan", "Kecamatan"],
+        ["Layanan di kantor kecamatan lambat."],
+        ["warga"],
+        ["pelayanan-publik"],
+    ),
+)  # fmt: skip
+# The agency that adopts a sector's innovation (else the government itself).
+ADOPTERS = {
+    "health": "dinkes",
+    "education": "disdik",
+    "population_administration": "disdukcapil",
+    "licensing": "dpmptsp",
+    "social_protection": "dinsos",
+    "economy": "diskumdag",
+    "environment": "dlh",
+    "governance": "bappeda",
+    "public_order": "satpolpp",
+    "agriculture_food": "distan",
+    "infrastructure": "dpupr",
+    "disaster_response": "bpbd",
+    "data_information": "diskominfo",
+    "other": "gov",
+}
+
+HEADS = {
+    "Layanan": 16, "Gerakan": 10, "Sistem Informasi": 9, "Pelayanan": 8, "Program": 7,
+    "Aplikasi": 6, "Inovasi": 4, "Kampung": 4, "Rumah": 4, "Gerai": 4, "Klinik": 3,
+    "Pojok": 3, "Kelas": 3, "Sahabat": 3, "Satgas": 2, "Forum": 2, "Gerobak": 1,
+}  # fmt: skip
+QUALIFIERS = {
+    "Terpadu": 10, "Keliling": 8, "Desa": 8, "Berbasis Masyarakat": 6, "Cepat": 5,
+    "Gratis": 4, "Satu Pintu": 4, "Ramah Anak": 3, "Mandiri": 4, "Jemput Bola": 5,
+    "Inklusif": 3, "Sehat": 4, "Bersama": 4, "Cerdas": 3,
+}  # fmt: skip
+DIGITAL_QUALIFIERS = {
+    "Digital": 14, "Online": 10, "Terintegrasi": 6, "Mobile": 4, "Berbasis Aplikasi": 4,
+    "Terpadu": 5, "Cepat": 3, "Satu Pintu": 3, "Cerdas": 3,
+}  # fmt: skip
+SUMMARY_TAILS = {
+    "Warga tidak perlu lagi datang ke kantor dinas.": 1,
+    "Petugas mendatangi warga hingga ke desa.": 1,
+    "Layanan dapat diakses setiap hari kerja.": 1,
+    "Dikerjakan bersama pemerintah desa dan kader.": 1,
+    "Menjadi contoh replikasi bagi daerah lain.": 1,
+}
+GENERIC_PROBLEMS = {
+    "Pelayanan masih manual dan berbasis kertas.": 1,
+    "Jarak ke kantor layanan jauh dan biaya transportasi mahal.": 1,
+    "Koordinasi antar perangkat daerah lemah.": 1,
+    "Warga belum mengetahui prosedur layanan.": 1,
+}
+DIGITAL_APPROACHES = {
+    "Warga mendaftar dan memantau layanan melalui aplikasi di ponsel.": 1,
+    "Data dicatat dalam sistem informasi yang terhubung antar perangkat daerah.": 1,
+    "Layanan dapat diajukan secara daring tanpa datang ke kantor.": 1,
+    "Pengaduan dan pemantauan melalui WhatsApp dan dasbor daring.": 1,
+}
+MANUAL_APPROACHES = {
+    "Petugas mendatangi warga secara jemput bola di desa.": 1,
+    "Kolaborasi dengan kader PKK, tokoh agama dan pemerintah desa.": 1,
+    "Layanan terpadu di kantor kecamatan setiap pekan.": 1,
+    "Pelatihan kader dan pendampingan rutin oleh petugas.": 1,
+}
+SUPPORT = {
+    "Didukung peraturan kepala daerah dan anggaran APBD.": 1,
+    "Dipantau setiap bulan oleh tim inovasi daerah.": 1,
+    "Melibatkan perguruan tinggi sebagai pendamping.": 1,
+    "Dana desa mendukung operasional di tingkat desa.": 1,
+    "": 2,
+}
+ITEM_TITLES = (
+    ("Pembentukan tim pelaksana replikasi", "Penyusunan regulasi kepala daerah"),
+    ("Pelatihan petugas dan kader", "Penyiapan sarana dan prasarana"),
+    ("Uji coba dan peluncuran layanan", "Sosialisasi kepada masyarakat"),
+)
+NARRATIVES = {
+    "Pelaksanaan sesuai rencana aksi.": 4,
+    "Koordinasi dengan daerah asal inovasi berjalan baik.": 2,
+    "Sosialisasi ke kecamatan dan desa telah dilakukan.": 2,
+    "Petugas telah mengikuti pelatihan dari tim pendamping.": 2,
+    "Sarana pendukung sedang disiapkan.": 2,
+    "Uji coba layanan di dua kecamatan.": 1,
+    "Data penerima manfaat diperbarui.": 1,
+}
+OBSTACLES = {
+    "": 14,
+    "Anggaran belum tersedia dalam APBD perubahan.": 2,
+    "Pergantian pejabat pelaksana.": 1,
+    "Jaringan internet di desa belum stabil.": 1,
+    "Keterbatasan jumlah petugas.": 1,
+    "Menunggu penetapan peraturan kepala daerah.": 1,
+}
+REPORTERS = {
+    "Sekretariat Tim Inovasi Daerah": 3,
+    "Operator Bappeda": 3,
+    "Admin Dinas": 2,
+    "Koordinator Replikasi": 2,
+    "Sistem e-Monev": 2,
+}
+MODIFICATIONS = {
+    "": 4,
+    "Penyesuaian dengan kondisi geografis daerah.": 2,
+    "Integrasi dengan aplikasi yang sudah ada.": 2,
+    "Skala uji coba di tiga kecamatan terlebih dahulu.": 1,
+    "Bahasa layanan disesuaikan dengan bahasa daerah.": 1,
+}
+STALL_REASONS = {
+    "Menunggu alokasi anggaran tahun berikutnya.": 3,
+    "Pergantian kepala perangkat daerah.": 2,
+    "Kendala jaringan dan sarana pendukung.": 1,
+}
+CANCEL_REASONS = {
+    "Kebijakan daerah berubah setelah pergantian kepala daerah.": 2,
+    "Anggaran dialihkan untuk penanganan bencana.": 1,
+    "Inovasi serupa sudah dikembangkan sendiri oleh daerah.": 2,
+    "Tidak sesuai dengan kebutuhan daerah.": 1,
+}
+SUSTAIN_REASON = "Penilaian keberlanjutan: layanan berjalan dengan anggaran dan regulasi."
+LAUNCH_REASON = "Layanan hasil replikasi resmi diluncurkan."
+FIRST_REPORT_REASON = "first progress report"
+
+# KIPP (KemenPANRB) tiers as the service allows them; IGA (Kemendagri) and others.
+AWARD_KINDS = {
+    ("KIPP", "top_99"): 45,
+    ("KIPP", "top_45"): 22,
+    ("KIPP", "top_5"): 4,
+    ("KIPP", "outstanding"): 6,
+    ("IGA", "winner"): 6,
+    ("IGA", "finalist"): 6,
+    ("IGA", "nominee"): 4,
+    ("other", "winner"): 4,
+    ("other", "other"): 3,
+}
+
+# Acronyms that open many titles: a Zipf distribution over these (the first are common in
+# titles, the last rare), then generated ones for the long tail.
+NAMED_ACRONYMS = (
+    "SIGAP", "SEHATI", "SIMPATI", "GEMAS", "SIPEKA", "LAKSA", "SIDAK", "SIKAP", "SIPINTAR",
+    "SIMANIS", "GERCEP", "SIAGA", "SIPANDU", "SAPA", "SIPADU", "SIKESAL", "TEMAN", "SIJAGO",
+)  # fmt: skip
+RARE_ACRONYMS = ("PIKOB", "SIMOLEK", "GENTAWAS", "SIRANTI", "PASTIKAN")
+_SYLLABLES = (
+    "PA", "KA", "MA", "TA", "LA", "DA", "RA", "SA", "NA", "GA", "BA", "JA", "PE", "KE",
+    "ME", "TE", "LE", "DE", "RE", "SE", "PI", "KI", "MI", "TI", "LI", "DI", "RI", "BI",
+    "PO", "KO", "MO", "TO", "LO", "DO", "RO", "SO", "PU", "KU", "MU", "TU", "LU", "DU",
+)  # fmt: skip
+
+
+def _generated_acronyms(count: int) -> list[str]:
+    rng = random.Random(20261123)
+    taken = set(NAMED_ACRONYMS) | set(RARE_ACRONYMS)
+    out: list[str] = []
+    while len(out) < count:
+        word = rng.choice(("SI", "E-", "GE", "SA", "PI")) + "".join(
+            rng.choice(_SYLLABLES) for _ in range(rng.choice((1, 2, 2)))
+        )
+        if word not in taken:
+            taken.add(word)
+            out.append(word)
+    return out
+
+
+def _acronym_weights() -> dict[str, float]:
+    weights = {a: 1 / (rank + 1) ** 1.05 for rank, a in enumerate(NAMED_ACRONYMS)}
+    for rank, a in enumerate(_generated_acronyms(600)):
+        weights[a] = 1 / (rank + len(NAMED_ACRONYMS) + 1) ** 1.05
+    for a in RARE_ACRONYMS:  # about 1 in 5,000 titles each
+        weights[a] = sum(weights.values()) * 0.0004
+    return weights
+
+
+ACRONYMS = _acronym_weights()
+ACRONYM_SHARE = 0.45
+
+# Search terms for the load generator (`q` of the innovations list: full text over title,
+# summary, problem and approach, or the title containing the term), by the share of
+# innovations they find, as measured on this data set at 100,000 innovations (`--describe`
+# prints the shares): broad over half, common 5-10%, medium 0.5-2%, rare under 0.1% (a few
+# dozen at 100,000); partial: beginnings of words in titles (trigram search), 1.5-6%.
+SEARCH_TERMS: dict[str, tuple[str, ...]] = {
+    "broad": ("layanan", "warga", "desa"),
+    "common": ("digital", "puskesmas", "stunting", "pasar", "SIGAP", "umkm", "perizinan", "pajak"),
+    "medium": (
+        "beasiswa",
+        "SIPEKA",
+        "gizi",
+        "banjir",
+        "bank sampah",
+        "LAKSA",
+        "bogor",
+        "kartu identitas anak",
+        "ambulans",
+        "koperasi",
+    ),
+    "rare": (
+        "PIKOB",
+        "SIMOLEK",
+        "GENTAWAS",
+        "SIRANTI",
+        "PASTIKAN",
+        "jayapura",
+        "merauke",
+        "nabire",
+    ),
+    "partial": ("posyan", "kependu", "SIPEK", "perizin"),
+}
+
+
+# --- SQL building blocks ------------------------------------------------------------------
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def text_array(values: Sequence[str]) -> str:
+    return "ARRAY[" + ", ".join(lit(v) for v in values) + "]::text[]"
+
+
+def float_array(values: Sequence[float]) -> str:
+    return "ARRAY[" + ", ".join(repr(float(v)) for v in values) + "]::float8[]"
+
+
+def u(key: str, salt: int) -> str:
+    """A uniform draw in [0, 1) from the integer SQL expression `key` and `salt`."""
+    return (
+        f"((hashint8extended(({key})::bigint, {salt}) & 9007199254740991)::float8"
+        " / 9007199254740992.0)"
+    )
+
+
+def lower_bounds(weights: Sequence[float]) -> list[float]:
+    total = float(sum(weights))
+    bounds, acc = [], 0.0
+    for w in weights:
+        bounds.append(acc / total)
+        acc += w
+    return bounds
+
+
+def pick(draw: str, weighted: Mapping[str, float]) -> str:
+    """One of the keys of `weighted`, with those weights, chosen by `draw` (a binary search
+    over the cumulative weights: `width_bucket`)."""
+    keys = list(weighted)
+    bounds = lower_bounds([weighted[k] for k in keys])
+    return f"({text_array(keys)})[width_bucket({draw}, {float_array(bounds)})]"
+
+
+def zipf(values: Sequence[str], s: float = 1.0) -> dict[str, float]:
+    return {v: 1 / (rank + 1) ** s for rank, v in enumerate(values)}
+
+
+def hash64(key: str, salt: int, sub: str | None = None) -> str:
+    """64 hash bits of the integer SQL expression `key` (below 2**32: PostgreSQL folds
+    larger integers to 32 bits before hashing), XORed with a small integer `sub` (a row's
+    number within its key) if given: distinct (key, sub) pairs give distinct hashes."""
+    h = f"hashint8extended(({key})::bigint, {salt})"
+    return h if sub is None else f"({h} # ({sub})::bigint)"
+
+
+def uid(key: str, salt: int, sub: str | None = None) -> str:
+    """A version-4-shaped UUID from hashing `key` (and `sub`, see `hash64`)."""
+    high = f"(({hash64(key, salt, sub)} & -61441) | 16384)"
+    low = f"(({hash64(key, salt + 1, sub)} & 4611686018427387903) | -9223372036854775808)"
+    return f"encode(int8send({high}) || int8send({low}), 'hex')::uuid"
+
+
+def text_uid(text_sql: str) -> str:
+    """A version-4-shaped UUID from hashing a text SQL expression (natural keys)."""
+    high = f"((hashtextextended({text_sql}, 7) & -61441) | 16384)"
+    low = f"((hashtextextended({text_sql}, 8) & 4611686018427387903) | -9223372036854775808)"
+    return f"encode(int8send({high}) || int8send({low}), 'hex')::uuid"
+
+
+def institution_id(region_sql: str, agency_sql: str) -> str:
+    return text_uid(f"'institution:' || coalesce({region_sql}, '-') || ':' || {agency_sql}")
+
+
+def program_id(province_sql: str, year_sql: str, batch_sql: str) -> str:
+    return text_uid(
+        f"'program:' || coalesce({province_sql}, '00') || ':' || {year_sql} || ':' || {batch_sql}"
+    )
+
+
+def key_id(kind: str, province_sql: str | None = None) -> str:
+    if province_sql is None:
+        return text_uid(f"'apikey:{kind}'")
+    return text_uid(f"'apikey:{kind}:' || {province_sql}")
+
+
+def epoch(date_sql: str) -> str:
+    """Seconds since 1970 of a date's midnight UTC, as bigint."""
+    return f"(({date_sql}) - DATE '1970-01-01')::bigint * 86400"
+
+
+def ts(ms_sql: str) -> str:
+    """The timestamp of milliseconds since 1970."""
+    return f"to_timestamp(({ms_sql})::float8 / 1000)"
+
+
+SNAP = f"DATE '{SNAPSHOT.isoformat()}'"
+# Nothing happens after midday UTC of the snapshot day.
+CAP_MS = f"(({epoch(SNAP)} + 43200) * 1000)"
+
+
+# --- The load ---------------------------------------------------------------------------
+
+
+def _helpers_sql() -> list[str]:
+    agencies = ", ".join(f"({lit(k)}, {lit(kind)}, {lit(name)})" for k, kind, name in AGENCIES)
+    sectors = []
+    for s in SECTORS:
+        owners = list(s.owners)
+        sectors.append(
+            "("
+            + ", ".join(
+                [
+                    lit(s.key),
+                    text_array(owners),
+                    float_array(lower_bounds([s.owners[o] for o in owners])),
+                    lit(ADOPTERS[s.key]),
+                    lit(s.ministry),
+                    repr(s.digital),
+                    text_array(s.topics),
+                    float_array(lower_bounds(list(zipf(s.topics, 0.9).values()))),
+                    text_array(s.problems),
+                    text_array(s.beneficiaries),
+                    text_array(s.tags),
+                ]
+            )
+            + ")"
+        )
+    return [
+        f"""
+        CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {agencies}
+        """,
+        f"""
+        CREATE TEMP TABLE seed_sector (sector, owners, owner_bounds, adopter, ministry,
+            digital, topics, topic_bounds, problems, beneficiaries, tags) AS
+        VALUES {", ".join(sectors)}
+        """,
+        # Every region with the label used in names and texts.
+        """
+        CREATE TEMP TABLE seed_region AS
+        SELECT code, level, coalesce(parent_code, code) AS province,
+               CASE WHEN level = 'province' THEN 'Provinsi ' || name ELSE name END AS label
+        FROM regions
+        """,
+        # Per province: its regencies and cities in a fixed, shuffled order (the first ones
+        # are the most active, see the skewed draws), and its keys.
+        f"""
+        CREATE TEMP TABLE seed_province AS
+        SELECT p.code, p.name,
+               array_agg(r.code ORDER BY hashtext(r.code), r.code) AS locals,
+               count(*)::int AS n,
+               {key_id("coordinator", "p.code")} AS coordinator_key,
+               {key_id("integration", "p.code")} AS integration_key
+        FROM regions p JOIN regions r ON r.parent_code = p.code
+        WHERE p.level = 'province'
+        GROUP BY p.code, p.name
+        """,
+    ]
+
+
+def _api_keys_sql() -> str:
+    # Keys the seeded events and reports name as their actors. Their hashes are of no key
+    # anyone holds (not of the `ih_` form), so nobody can authenticate with them.
+    created = "TIMESTAMPTZ '2022-01-03 02:00:00+00'"
+    return f"""
+    INSERT INTO api_keys (id, name, role, province_code, prefix, key_hash, created_at)
+    SELECT {key_id("admin")}, 'Admin nasional (seed)', 'admin', NULL, 'ih_seedadm',
+           encode(sha256(convert_to('seed:admin', 'UTF8')), 'hex'), {created}
+    UNION ALL
+    SELECT {key_id("coordinator", "p.code")}, 'Koordinator ' || p.name, 'coordinator', p.code,
+           'ih_seedc' || p.code,
+           encode(sha256(convert_to('seed:coordinator:' || p.code, 'UTF8')), 'hex'), {created}
+    FROM seed_province p
+    UNION ALL
+    SELECT {key_id("integration", "p.code")}, 'e-Monev ' || p.name, 'integration', p.code,
+           'ih_seedi' || p.code,
+           encode(sha256(convert_to('seed:integration:' || p.code, 'UTF8')), 'hex'), {created}
+    FROM seed_province p
+    """
+
+
+def _institutions_sql() -> str:
+    created = (
+        f"to_timestamp(EXTRACT(epoch FROM TIMESTAMPTZ '2022-01-03 01:00:00+00') "
+        f"+ floor({u('hashtextextended(i.key, 0)', 11)} * 60 * 86400))"
+    )
+    ministries = ", ".join(f"({lit(k)}, {lit(kind)}, {lit(name)})" for k, kind, name in MINISTRIES)
+    return f"""
+    INSERT INTO institutions (id, name, kind, region_code, parent_id, created_at, updated_at)
+    SELECT i.id, i.name, i.kind, i.region_code, i.parent_id, {created}, {created}
+    FROM (
+        SELECT {institution_id("r.code", "a.key")} AS id,
+               CASE WHEN a.key = 'gov' THEN 'Pemerintah ' || r.label
+                    ELSE a.prefix || ' ' || r.label END AS name,
+               CASE WHEN a.key <> 'gov' THEN a.kind
+                    WHEN r.level = 'province' THEN 'provincial_government'
+                    WHEN r.level = 'regency' THEN 'regency_government'
+                    ELSE 'city_government' END AS kind,
+               r.code AS region_code,
+               CASE WHEN a.key = 'gov' THEN NULL
+                    ELSE {institution_id("r.code", "'gov'")} END AS parent_id,
+               r.code || ':' || a.key AS key
+        FROM seed_region r CROSS JOIN seed_agency a
+        UNION ALL
+        SELECT {institution_id("NULL", "m.key")}, m.name, m.kind, NULL, NULL, '-:' || m.key
+        FROM (VALUES {ministries}) AS m (key, kind, name)
+    ) i
+    ORDER BY 6, i.key
+    """
+
+
+def _innovations_stage_sql(innovations: int) -> str:
+    """Every innovation's choices (owner, sector, status, dates, popularity), no texts."""
+    n = "d.n"
+    years = {str(y): (y - 2008) ** 1.3 for y in range(2010, 2026)}
+    statuses = {"published": 85, "draft": 10, "withdrawn": 5}
+    initiators = {
+        "agency": 55,
+        "regional_head": 20,
+        "civil_servant": 15,
+        "community": 7,
+        "parliament": 3,
+    }
+    day = 86400
+    first = f"{epoch('DATE ' + lit('2022-01-03'))}"
+    span = (date(2026, 9, 30) - date(2022, 1, 3)).days
+    return f"""
+    CREATE TEMP TABLE seed_inn AS
+    WITH d AS (
+        SELECT n, {pick(u("n", 101), PROVINCE_WEIGHTS)} AS prov,
+               {pick(u("n", 102), {s.key: s.weight for s in SECTORS})} AS sector,
+               {pick(u("n", 103), statuses)} AS status,
+               {u("n", 104)} AS u_level
+        FROM generate_series(1, {innovations}) n
+    ), b AS (
+        SELECT d.*,
+               CASE WHEN d.u_level < 0.01 THEN NULL
+                    WHEN d.u_level < 0.09 THEN d.prov
+                    ELSE p.locals[1 + floor(p.n * {u(n, 105)} ^ 1.6)::int] END AS region_code,
+               CASE WHEN d.u_level < 0.01 THEN s.ministry
+                    ELSE s.owners[width_bucket({u(n, 106)}, s.owner_bounds)] END AS agency,
+               {u(n, 107)} < s.digital AS digital,
+               ({first} + floor({span} * {u(n, 108)} ^ 0.75)::bigint * {day}
+                + 3600 + floor({u(n, 109)} * 32400)::bigint) * 1000
+                + floor({u(n, 110)} * 1000)::bigint AS created_ms
+        FROM d
+        JOIN seed_province p ON p.code = d.prov
+        JOIN seed_sector s ON s.sector = d.sector
+    )
+    SELECT n, {uid("n", 1000)} AS id,
+           {institution_id("region_code", "agency")} AS institution_id,
+           region_code, CASE WHEN u_level < 0.01 THEN NULL ELSE prov END AS province_code,
+           sector, status, digital, created_ms,
+           CASE WHEN status = 'withdrawn'
+                THEN least({CAP_MS}, created_ms + (30 + floor({u("n", 111)} * 600))::bigint
+                                                  * {day} * 1000)
+                ELSE created_ms END AS updated_ms,
+           CASE WHEN {u("n", 112)} < CASE WHEN status = 'draft' THEN 0.35 ELSE 0.04 END THEN NULL
+                ELSE make_date({pick(u("n", 113), years)}::int, 1, 1)
+                     + floor({u("n", 114)} * 365)::int END AS launched_on,
+           CASE WHEN status = 'draft'
+                THEN {pick(u("n", 115), {"initiative": 40, "trial": 35, "implementation": 25})}
+                ELSE {pick(u("n", 115), {"implementation": 80, "trial": 13, "initiative": 7})}
+                END AS stage,
+           CASE WHEN sector IN ('governance', 'data_information')
+                THEN {pick(u("n", 116), {"governance": 60, "public_service": 35, "other": 5})}
+                ELSE {pick(u("n", 116), {"public_service": 85, "governance": 10, "other": 5})}
+                END AS form,
+           {pick(u("n", 117), initiators)} AS initiator,
+           CASE WHEN u_level < 0.01 THEN 'national'
+                WHEN u_level < 0.09 THEN 'provincial'
+                WHEN {u("n", 118)} < 0.04 THEN 'provincial'
+                ELSE 'local' END AS scale,
+           status = 'published' AND {u("n", 119)} < 0.059 AS awarded,
+           CASE WHEN status = 'published'
+                THEN least(300, greatest(0, floor(
+                    1.2 * CASE WHEN {u("n", 119)} < 0.059 THEN 4 ELSE 1 END
+                        * (1 - {u("n", 120)}) ^ (-0.7) - 0.6)))::int
+                ELSE 0 END AS k,
+           CASE WHEN n > 50 AND {u("n", 121)} < 0.03
+                THEN {uid(f"1 + floor({u('n', 122)} * (n - 1))::bigint", 1000)} END
+               AS replica_of_id
+    FROM b
+    """
+
+
+def _commitments_stage_sql(innovations: int) -> str:
+    """Every commitment with its dates, status, reports and items decided (no texts)."""
+    batches = max(1, innovations // INNOVATIONS_PER_BATCH)
+    c = "c.cn"
+    day_ms = 86400 * 1000
+    years_by_status = {
+        2023: {
+            "committed": 1,
+            "in_progress": 8,
+            "stalled": 10,
+            "launched": 40,
+            "sustained": 30,
+            "cancelled": 11,
+        },
+        2024: {
+            "committed": 2,
+            "in_progress": 18,
+            "stalled": 12,
+            "launched": 40,
+            "sustained": 18,
+            "cancelled": 10,
+        },
+        2025: {
+            "committed": 8,
+            "in_progress": 40,
+            "stalled": 12,
+            "launched": 30,
+            "sustained": 3,
+            "cancelled": 7,
+        },
+        2026: {"committed": 25, "in_progress": 55, "stalled": 8, "launched": 8, "cancelled": 4},
+    }
+    raw_status = (
+        "CASE p.fiscal_year "
+        + " ".join(
+            f"WHEN {y} THEN {pick(u('p.cn', 210), weights)}"
+            for y, weights in years_by_status.items()
+        )
+        + " END"
+    )
+    weights = {"1": 4, "1.5": 2, "2": 3, "3": 1}
+    n_items = pick(u("r.cn", 230), {"0": 5, "2": 55, "3": 40})
+    return f"""
+    CREATE TEMP TABLE seed_com AS
+    WITH cand AS (
+        SELECT i.n::bigint * 1024 + j AS cn, i.id AS innovation_id,
+               i.region_code AS origin_region, i.province_code AS origin_prov, i.sector,
+               i.created_ms AS inn_created_ms
+        FROM seed_inn i CROSS JOIN LATERAL generate_series(1, i.k) j
+        WHERE i.k > 0
+    ), placed AS (
+        SELECT c.*,
+               CASE WHEN {u(c, 201)} < 0.08 THEN NULL
+                    WHEN c.origin_prov IS NOT NULL AND {u(c, 202)} < 0.35 THEN c.origin_prov
+                    ELSE {pick(u(c, 203), PROVINCE_WEIGHTS)} END AS program_prov,
+               {pick(u(c, 204), PROVINCE_WEIGHTS)} AS any_prov,
+               greatest({pick(u(c, 205), {"2023": 18, "2024": 24, "2025": 28, "2026": 30})}::int,
+                        -- not before the innovation is registered (with time to sign)
+                        extract(year FROM ({ts("c.inn_created_ms")} AT TIME ZONE 'UTC')
+                                          + interval '26 days')::int)
+                   AS fiscal_year,
+               1 + floor({u(c, 206)} * {batches})::int AS batch
+        FROM cand c
+    ), adopter AS (
+        SELECT p.*, coalesce(p.program_prov, p.any_prov) AS adopter_prov,
+               sp.coordinator_key,
+               CASE WHEN {u("p.cn", 225)} < 0.5 THEN sp.coordinator_key
+                    ELSE sp.integration_key END AS reporter_key,
+               CASE WHEN {u("p.cn", 225)} < 0.5 THEN 'coordinator'
+                    ELSE 'integration' END AS reporter_role,
+               CASE WHEN sp.locals[r.idx] IS DISTINCT FROM p.origin_region THEN sp.locals[r.idx]
+                    ELSE sp.locals[r.idx % sp.n + 1] END AS adopter_region,
+               CASE WHEN {u("p.cn", 208)} < 0.65 THEN s.adopter ELSE 'gov' END AS agency
+        FROM placed p
+        JOIN seed_province sp ON sp.code = coalesce(p.program_prov, p.any_prov)
+        JOIN seed_sector s ON s.sector = p.sector
+        CROSS JOIN LATERAL (SELECT 1 + floor(sp.n * {u("p.cn", 207)} ^ 1.3)::int AS idx) r
+    ), keyed AS (
+        SELECT a.*,
+               {program_id("a.program_prov", "a.fiscal_year", "a.batch")} AS program_id,
+               {institution_id("a.adopter_region", "a.agency")} AS adopter_id
+        FROM adopter a
+    ), unique_ AS MATERIALIZED (
+        SELECT DISTINCT ON (innovation_id, program_id, adopter_id) *
+        FROM keyed
+        ORDER BY innovation_id, program_id, adopter_id, cn
+    ), signed AS MATERIALIZED (
+        SELECT q.*, q.lo + floor({u("q.cn", 209)} * (q.hi - q.lo + 1))::int AS signed_on
+        FROM (
+            SELECT k.*,
+                   greatest(make_date(k.fiscal_year, 1, 10),
+                            ({ts("k.inn_created_ms")} AT TIME ZONE 'UTC')::date + 1) AS lo,
+                   least(make_date(k.fiscal_year, 12, 15), {SNAP} - 10) AS hi
+            FROM unique_ k
+        ) q
+    ), statused AS MATERIALIZED (
+        SELECT p.*,
+               CASE WHEN {SNAP} - p.signed_on < 45 THEN 'committed'
+                    WHEN s.raw IN ('stalled', 'launched') AND {SNAP} - p.signed_on < 150
+                        THEN 'in_progress'
+                    WHEN s.raw = 'sustained' AND {SNAP} - p.signed_on < 150 THEN 'in_progress'
+                    WHEN s.raw = 'sustained' AND {SNAP} - p.signed_on < 420 THEN 'launched'
+                    ELSE s.raw END AS status,
+               p.signed_on + 15 + floor({u("p.cn", 211)} * 30)::int AS first_as_of
+        FROM signed p CROSS JOIN LATERAL (SELECT {raw_status} AS raw) s
+    ), ended AS MATERIALIZED (
+        SELECT s.*,
+               CASE s.status
+                   WHEN 'in_progress' THEN {SNAP} - floor({u("s.cn", 212)} * 40)::int
+                   WHEN 'launched' THEN {SNAP} - floor({u("s.cn", 212)} * 60)::int
+                   WHEN 'stalled' THEN {SNAP} - 95 - floor({u("s.cn", 212)} * 150)::int
+                   WHEN 'sustained' THEN {SNAP} - 130 - floor({u("s.cn", 212)} * 250)::int
+                   WHEN 'cancelled' THEN s.first_as_of + floor({u("s.cn", 212)}
+                       * greatest(0, {SNAP} - 60 - s.first_as_of))::int
+               END AS end_raw
+        FROM statused s
+    ), reported AS MATERIALIZED (
+        SELECT e.*, greatest(e.end_raw, e.first_as_of) AS end_as_of,
+               CASE WHEN e.status = 'committed'
+                         OR (e.status = 'stalled'
+                             AND ({u("e.cn", 213)} < 0.2 OR e.end_raw < e.first_as_of))
+                         OR (e.status = 'cancelled' AND {u("e.cn", 213)} < 0.3) THEN 0
+                    ELSE greatest(1, least(
+                        1 + (greatest(e.end_raw, e.first_as_of) - e.first_as_of) / 14,
+                        1 + round((greatest(e.end_raw, e.first_as_of) - e.first_as_of) / 30.0
+                                  * (0.45 + 0.9 * {u("e.cn", 214)}))::int))
+               END AS r
+        FROM ended e
+    ), finals AS MATERIALIZED (
+        SELECT r.*,
+               CASE WHEN r.r = 0 THEN NULL
+                    WHEN r.status IN ('launched', 'sustained') THEN 100
+                    WHEN r.status = 'in_progress' THEN least(95, 5
+                        + floor({u("r.cn", 215)} * 50)::int + (r.end_as_of - r.first_as_of) / 15)
+                    WHEN r.status = 'stalled' THEN least(80, 5
+                        + floor({u("r.cn", 215)} * 40)::int + (r.end_as_of - r.first_as_of) / 25)
+                    ELSE least(70, floor({u("r.cn", 215)} * 40)::int
+                        + (r.end_as_of - r.first_as_of) / 30)
+               END AS p_final,
+               ({epoch("r.signed_on")} + (1 + floor({u("r.cn", 216)} * 9)::bigint) * 86400
+                + 3600 + floor({u("r.cn", 217)} * 32400)::bigint) * 1000
+                + floor({u("r.cn", 218)} * 1000)::bigint AS created_ms,
+               {n_items}::int AS n_items,
+               ARRAY[{pick(u("r.cn", 231), weights)}, {pick(u("r.cn", 232), weights)},
+                     {pick(u("r.cn", 233), weights)}]::numeric[] AS w
+        FROM reported r
+    ), timed AS MATERIALIZED (
+        SELECT f.*,
+               CASE WHEN f.r > 0 THEN {report_ms("f", "1")} END AS first_ms,
+               CASE WHEN f.r > 0 THEN {report_ms("f", "f.r")} END AS last_ms,
+               ARRAY[{item_progress("f", 1)}, {item_progress("f", 2)},
+                     {item_progress("f", 3)}] AS ip
+        FROM finals f
+    )
+    SELECT t.cn, {uid("t.cn", 2000)} AS id, t.program_id, t.innovation_id, t.adopter_id,
+           t.adopter_region, t.adopter_prov, t.origin_prov, t.sector, t.fiscal_year,
+           t.signed_on,
+           CASE WHEN {u("t.cn", 219)} < 0.1 THEN NULL
+                ELSE t.signed_on + 180 + floor({u("t.cn", 220)} * 360)::int END
+               AS target_launch_on,
+           CASE WHEN {u("t.cn", 221)} < 0.1 THEN 0
+                ELSE (50 + floor({u("t.cn", 222)} ^ 2 * 950)::bigint) * 1000000 END
+               AS budget_idr,
+           t.status, t.r, t.first_as_of, t.end_as_of, t.p_final, t.n_items, t.w,
+           t.created_ms, t.first_ms, t.last_ms,
+           CASE t.status
+               WHEN 'stalled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
+                   + (60 + floor({u("t.cn", 223)} * 40)::bigint) * {day_ms})
+               WHEN 'launched' THEN least({CAP_MS}, t.last_ms
+                   + (1 + floor({u("t.cn", 223)} * 3)::bigint) * {day_ms})
+               WHEN 'sustained' THEN least({CAP_MS}, t.last_ms
+                   + (1 + floor({u("t.cn", 223)} * 3)::bigint) * {day_ms})
+               WHEN 'cancelled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
+                   + (20 + floor({u("t.cn", 223)} * 120)::bigint) * {day_ms})
+           END AS t1_ms,
+           CASE WHEN t.status = 'sustained' THEN least({CAP_MS}, t.last_ms
+               + (181 + floor({u("t.cn", 224)} * 180)::bigint) * {day_ms}) END AS t2_ms,
+           t.coordinator_key, t.reporter_key, t.reporter_role, t.ip,
+           CASE t.status
+               WHEN 'stalled' THEN {pick(u("t.cn", 243), STALL_REASONS)}
+               WHEN 'cancelled' THEN {pick(u("t.cn", 243), CANCEL_REASONS)}
+               WHEN 'launched' THEN {lit(LAUNCH_REASON)}
+               WHEN 'sustained' THEN {lit(SUSTAIN_REASON)}
+           END AS status_reason,
+           CASE WHEN t.n_items = 0 THEN coalesce(t.p_final, 0)::numeric
+                WHEN t.n_items = 2
+                    THEN round((t.w[1] * t.ip[1] + t.w[2] * t.ip[2]) / (t.w[1] + t.w[2]), 2)
+                ELSE round((t.w[1] * t.ip[1] + t.w[2] * t.ip[2] + t.w[3] * t.ip[3])
+                           / (t.w[1] + t.w[2] + t.w[3]), 2)
+           END AS progress
+    FROM timed t
+    """
+
+
+def report_ms(alias: str, k: str) -> str:
+    """When report `k` of commitment `alias` came in (ms since 1970): a few days after its
+    `as_of`, in office hours (WIB), never after the snapshot."""
+    key = f"{alias}.cn * 128 + {k}"
+    return (
+        f"least({CAP_MS}, ({epoch(report_as_of(alias, k))}"
+        f" + floor({u(key, 301)} * 4)::bigint * 86400"
+        f" + 3600 + floor({u(key, 302)} * 32400)::bigint) * 1000"
+        f" + floor({u(key, 303)} * 1000)::bigint)"
+    )
+
+
+def report_as_of(alias: str, k: str) -> str:
+    """Report `k` (1..r) of a commitment: spread evenly from its first to its last `as_of`
+    (a single report is on the last)."""
+    a = alias
+    return (
+        f"({a}.end_as_of - (({a}.end_as_of - {a}.first_as_of) * ({a}.r - {k}))"
+        f" / greatest({a}.r - 1, 1))"
+    )
+
+
+def report_percent(alias: str, k: str) -> str:
+    """Rising to the commitment's final percentage at its last report."""
+    return f"floor({alias}.p_final * ({k}::float8 / {alias}.r) ^ 0.85)::int"
+
+
+def item_progress(alias: str, i: int) -> str:
+    """Item `i` (1-based) when the commitment stands at `p_final`: the items fill in their
+    order, each by its weight (so their weighted mean is the commitment's percentage)."""
+    a = alias
+    before = " + ".join(f"{a}.w[{j}]" for j in range(1, i)) or "0"
+    total = (
+        f"(CASE {a}.n_items WHEN 2 THEN {a}.w[1] + {a}.w[2] "
+        f"ELSE {a}.w[1] + {a}.w[2] + {a}.w[3] END)"
+    )
+    return (
+        f"least(100, greatest(0, round((coalesce({a}.p_final, 0) * {total} / 100.0"
+        f" - ({before})) * 100.0 / {a}.w[{i}])))::int"
+    )
+
+
+def item_status(ip: str, commitment_status: str) -> str:
+    return (
+        f"CASE WHEN {ip} >= 100 THEN 'done' WHEN {ip} = 0 THEN 'todo' "
+        f"WHEN {commitment_status} = 'stalled' THEN 'blocked' ELSE 'doing' END"
+    )
+
+
+def _innovations_sql() -> str:
+    n = "i.n"
+    title_acronym = (
+        f"CASE WHEN {u(n, 131)} < {ACRONYM_SHARE} THEN {pick(u(n, 132), ACRONYMS)} || ' - ' "
+        "ELSE '' END"
+    )
+    head = pick(u(n, 133), HEADS)
+    qualifier = (
+        f"CASE WHEN {u(n, 134)} < 0.45 THEN '' WHEN i.digital "
+        f"THEN ' ' || {pick(u(n, 135), DIGITAL_QUALIFIERS)} "
+        f"ELSE ' ' || {pick(u(n, 135), QUALIFIERS)} END"
+    )
+    outcomes = f"""CASE WHEN i.status = 'draft' THEN ''
+        ELSE CASE floor({u(n, 141)} * 4)::int
+            WHEN 0 THEN 'Waktu layanan turun dari ' || (3 + floor({u(n, 142)} * 12)::int)
+                        || ' hari menjadi ' || (1 + floor({u(n, 143)} * 2)::int) || ' hari.'
+            WHEN 1 THEN 'Cakupan layanan naik menjadi ' || (70 + floor({u(n, 142)} * 29)::int)
+                        || '%.'
+            WHEN 2 THEN (500 + floor({u(n, 142)} * 9500)::int) || ' warga terlayani setiap bulan.'
+            ELSE 'Kepuasan masyarakat mencapai ' || (80 + floor({u(n, 142)} * 19)::int) || '%.'
+        END END"""
+    return f"""
+    INSERT INTO innovations (id, title, summary, problem, approach, outcomes, sector, form,
+        digital, initiator, stage, launched_on, institution_id, region_code, province_code,
+        replica_of_id, status, scale, tags, evidence_urls, replication_count, created_at,
+        updated_at, version)
+    SELECT i.id, t.acronym || t.head || ' ' || t.topic || t.qualifier,
+           t.head || ' ' || lower(t.topic) || lower(t.qualifier) || ' untuk '
+               || s.beneficiaries[1 + floor({u(n, 136)} * cardinality(s.beneficiaries))::int]
+               || ' di ' || coalesce(r.label, 'seluruh Indonesia') || '. '
+               || {pick(u(n, 137), SUMMARY_TAILS)},
+           s.problems[1 + floor({u(n, 138)} * cardinality(s.problems))::int]
+               || CASE WHEN {u(n, 139)} < 0.4 THEN ' ' || {pick(u(n, 140), GENERIC_PROBLEMS)}
+                       ELSE '' END,
+           rtrim(CASE WHEN i.digital THEN {pick(u(n, 144), DIGITAL_APPROACHES)}
+                      ELSE {pick(u(n, 144), MANUAL_APPROACHES)} END
+                 || ' ' || {pick(u(n, 145), SUPPORT)}),
+           {outcomes},
+           i.sector, i.form, i.digital, i.initiator, i.stage, i.launched_on, i.institution_id,
+           i.region_code, i.province_code, i.replica_of_id, i.status, i.scale,
+           ARRAY[s.tags[1 + floor({u(n, 146)} * cardinality(s.tags))::int]]
+               || CASE WHEN i.digital THEN ARRAY['digital'] ELSE '{{}}'::text[] END
+               || CASE WHEN {u(n, 147)} < 0.15 THEN ARRAY['sdgs'] ELSE '{{}}'::text[] END,
+           CASE WHEN {u(n, 148)} < 0.5
+                THEN ARRAY['https://jippnas.menpan.go.id/inovasi/' || i.n]
+                ELSE '{{}}'::text[] END,
+           coalesce(rc.replications, 0), {ts("i.created_ms")}, {ts("i.updated_ms")},
+           CASE WHEN i.status = 'withdrawn' THEN 2 ELSE 1 END
+    FROM seed_inn i
+    JOIN seed_sector s ON s.sector = i.sector
+    LEFT JOIN seed_region r ON r.code = i.region_code
+    LEFT JOIN (
+        SELECT innovation_id, count(*) FILTER (WHERE status <> 'cancelled') AS replications
+        FROM seed_com GROUP BY innovation_id
+    ) rc ON rc.innovation_id = i.id
+    CROSS JOIN LATERAL (
+        SELECT {title_acronym} AS acronym, {head} AS head,
+               s.topics[width_bucket({u(n, 149)}, s.topic_bounds)] AS topic,
+               {qualifier} AS qualifier
+    ) t
+    ORDER BY i.created_ms, i.n
+    """
+
+
+def _awards_sql() -> str:
+    kinds = {f"{c}:{t}": w for (c, t), w in AWARD_KINDS.items()}
+    award_kind = pick(u("i.n::bigint * 4 + j", 313), kinds)
+    return f"""
+    INSERT INTO awards (id, innovation_id, competition, year, tier, decree_number,
+                        created_at, updated_at)
+    SELECT {uid("a.key", 3000)}, a.innovation_id, a.competition, a.year, a.tier,
+           CASE a.competition
+               WHEN 'KIPP' THEN 'Keputusan Menteri PANRB Nomor ' || (100 + a.key % 900)
+                                || ' Tahun ' || a.year
+               WHEN 'IGA' THEN 'Keputusan Menteri Dalam Negeri Nomor 100.4.4-'
+                               || (1000 + a.key % 9000) || ' Tahun ' || a.year
+           END,
+           a.at, a.at
+    FROM (
+        SELECT DISTINCT ON (x.innovation_id, x.competition, x.year, x.tier) x.*
+        FROM (
+            SELECT i.n::bigint * 4 + j AS key, i.id AS innovation_id, k.competition, k.tier,
+                   y.year,
+                   greatest({ts("i.created_ms")},
+                            make_timestamptz(y.year, 11, 20, 3, 0, 0, 'UTC')
+                            + floor({u("i.n::bigint * 4 + j", 311)} * 20) * interval '1 day')
+                       AS at
+            FROM seed_inn i
+            CROSS JOIN LATERAL generate_series(1, CASE WHEN {u("i.n", 312)} < 0.3 THEN 2
+                                                       ELSE 1 END) j
+            CROSS JOIN LATERAL (
+                SELECT split_part(x, ':', 1) AS competition, split_part(x, ':', 2) AS tier
+                FROM (SELECT {award_kind} AS x) q
+            ) k
+            CROSS JOIN LATERAL (
+                SELECT b.base + floor({u("i.n::bigint * 4 + j", 314)} * (2026 - b.base))::int
+                       AS year
+                FROM (SELECT least(2025, greatest(2014, coalesce(
+                          extract(year FROM i.launched_on)::int + 1, 2018))) AS base) b
+            ) y
+            WHERE i.awarded
+        ) x
+        ORDER BY x.innovation_id, x.competition, x.year, x.tier, x.key
+    ) a
+    ORDER BY a.at, a.key
+    """
+
+
+def _programs_sql(innovations: int) -> str:
+    batches = max(1, innovations // INNOVATIONS_PER_BATCH)
+    return f"""
+    INSERT INTO replication_programs (id, name, province_code, fiscal_year, signed_on,
+        coordinator, mentor_team, description, status, created_at, updated_at, version)
+    SELECT {program_id("p.code", "y", "b")},
+           'Replikasi Inovasi ' || coalesce('Provinsi ' || p.name, 'Nasional') || ' ' || y
+               || CASE WHEN {batches} > 1 THEN ' Angkatan ' || b ELSE '' END,
+           p.code, y, make_date(y, 2, 1) + (b * 7) % 60,
+           CASE WHEN p.code IS NULL THEN 'Deputi Bidang Pelayanan Publik KemenPANRB'
+                ELSE 'Biro Organisasi Setda Provinsi ' || p.name END,
+           'Tim pendamping JIPP dan daerah asal inovasi',
+           'Program replikasi inovasi pelayanan publik tahun anggaran ' || y || '.',
+           CASE WHEN y <= 2024 THEN 'closed' ELSE 'active' END,
+           make_timestamptz(y - 1, 12, 1, 2, 0, 0, 'UTC') + b * interval '1 hour',
+           CASE WHEN y <= 2024 THEN make_timestamptz(y + 1, 1, 20, 2, 0, 0, 'UTC')
+                ELSE make_timestamptz(y - 1, 12, 1, 2, 0, 0, 'UTC') + b * interval '1 hour'
+           END,
+           CASE WHEN y <= 2024 THEN 2 ELSE 1 END
+    FROM (SELECT code, name FROM seed_province UNION ALL SELECT NULL, NULL) p,
+         generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y,
+         generate_series(1, {batches}) b
+    ORDER BY y, b, p.code
+    """
+
+
+def _commitments_sql() -> str:
+    t = "c.cn"
+    return f"""
+    INSERT INTO commitments (id, program_id, innovation_id, adopter_institution_id,
+        adopter_region_code, adopter_province_code, origin_province_code, signed_on,
+        target_launch_on, planned_modifications, budget_idr, mentors, status, status_reason,
+        progress, latest_percent, latest_as_of, last_report_at, last_report_on, created_at,
+        updated_at, version)
+    SELECT c.id, c.program_id, c.innovation_id, c.adopter_id, c.adopter_region,
+           c.adopter_prov, c.origin_prov, c.signed_on, c.target_launch_on,
+           {pick(u(t, 241), MODIFICATIONS)}, c.budget_idr,
+           CASE WHEN {u(t, 242)} < 0.5 THEN ''
+                ELSE 'Tim pendamping dari daerah asal inovasi' END,
+           c.status,
+           c.status_reason,
+           c.progress,
+           CASE WHEN c.r > 0 THEN c.p_final END,
+           CASE WHEN c.r > 0 THEN c.end_as_of END,
+           {ts("c.last_ms")}, ({ts("c.last_ms")} AT TIME ZONE 'UTC')::date,
+           {ts("c.created_ms")},
+           {ts("greatest(c.created_ms + c.n_items * 60000, c.last_ms, c.t1_ms, c.t2_ms)")},
+           1 + c.n_items + c.r
+             + CASE c.status WHEN 'sustained' THEN 2
+                             WHEN 'committed' THEN 0 WHEN 'in_progress' THEN 0 ELSE 1 END
+    FROM seed_com c
+    ORDER BY c.created_ms, c.cn
+    """
+
+
+def _item_columns() -> str:
+    """Item `i` of commitment `c`: id, title, due date, weight and creation time (the same
+    for the insert and for its event)."""
+    titles = ", ".join(f"{text_array(list(pair))}" for pair in ITEM_TITLES)
+    return f"""
+           {uid("c.cn", 4000, "i")} AS id,
+           (ARRAY[{titles}])[i + CASE WHEN c.n_items = 2 AND i = 2 THEN 1 ELSE 0 END]
+               [1 + floor({u("c.cn * 4 + i", 401)} * 2)::int] AS title,
+           c.signed_on + (coalesce(c.target_launch_on, c.signed_on + 360) - c.signed_on) * i
+               / c.n_items AS due_on,
+           c.w[i] AS weight,
+           {ts("c.created_ms + i * 60000")} AS created_at"""
+
+
+def _items_sql() -> str:
+    return f"""
+    INSERT INTO action_items (id, title, due_on, weight, created_at, commitment_id, status,
+                              progress, completed_on, updated_at, version)
+    SELECT {_item_columns()}, c.id,
+           {item_status("c.ip[i]", "c.status")}, c.ip[i],
+           CASE WHEN c.ip[i] >= 100 THEN c.end_as_of END,
+           CASE WHEN c.r > 0 THEN {ts("c.last_ms")} ELSE {ts("c.created_ms + i * 60000")} END,
+           CASE WHEN c.r > 0 THEN 2 ELSE 1 END
+    FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.n_items) i
+    ORDER BY c.created_ms, c.cn, i
+    """
+
+
+def _item_updates_json(alias: str) -> str:
+    a = alias
+    entries = [
+        f"jsonb_build_object('item_id', {uid(f'{a}.cn', 4000, str(i))}, "
+        f"'progress', {a}.ip[{i}], 'status', {item_status(f'{a}.ip[{i}]', f'{a}.status')})"
+        for i in (1, 2, 3)
+    ]
+    return (
+        f"CASE {a}.n_items WHEN 0 THEN '[]'::jsonb "
+        f"WHEN 2 THEN jsonb_build_array({entries[0]}, {entries[1]}) "
+        f"ELSE jsonb_build_array({entries[0]}, {entries[1]}, {entries[2]}) END"
+    )
+
+
+def _reports_sql() -> str:
+    key = "o.cn * 128 + o.k"  # for draws only (see `hash64`)
+    # Time-ordered like the service's: 48 bits of milliseconds, version 7 (and 12 zero bits,
+    # where the service puts the report's place in its batch), then hash bits.
+    report_id = (
+        "encode(int8send((o.ms << 16) | 28672) || int8send(("
+        f"{hash64('o.cn', 501, 'o.k')} & 4611686018427387903) | -9223372036854775808), 'hex')"
+        "::uuid"
+    )
+    return f"""
+    INSERT INTO progress_reports (id, commitment_id, as_of, percent_complete, item_updates,
+        narrative, obstacles, evidence_urls, reported_by, reporter_key_id, created_at)
+    SELECT {report_id}, c.id, {report_as_of("c", "o.k")}, o.percent,
+           CASE WHEN o.k = c.r THEN {_item_updates_json("c")} ELSE '[]'::jsonb END,
+           'Kemajuan ' || o.percent || '%. ' || {pick(u(key, 502), NARRATIVES)},
+           {pick(u(key, 503), OBSTACLES)},
+           CASE WHEN {u(key, 504)} < 0.2
+                THEN ARRAY['https://e-monev.go.id/bukti/' || to_hex(o.cn) || '-' || o.k]
+                ELSE '{{}}'::text[] END,
+           {pick(u(key, 505), REPORTERS)}, c.reporter_key, {ts("o.ms")}
+    FROM (
+        SELECT c.cn, k, {report_ms("c", "k")} AS ms, {report_percent("c", "k")} AS percent
+        FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.r) k
+        ORDER BY 3, 1, 2
+    ) o
+    JOIN seed_com c ON c.cn = o.cn
+    """
+
+
+def _events_sql(report_events: bool) -> str:
+    """The event log: every change above, as the service writes it, in time order."""
+    admin = key_id("admin")
+    sources = [
+        # Institutions, registered by the national admin.
+        f"""
+        SELECT i.created_at AS at, 1 AS seq, {admin} AS actor_id, 'admin' AS actor_role,
+               'institution.created' AS action, 'institution' AS entity, i.id::text AS entity_id,
+               i.province_code,
+               jsonb_build_object('name', i.name, 'kind', i.kind, 'region_code', i.region_code,
+                                  'parent_id', i.parent_id) AS changes
+        FROM institutions i
+        """,
+        f"""
+        SELECT p.created_at, 2, coalesce(k.coordinator_key, {admin}),
+               CASE WHEN p.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+               'program.created', 'replication_program', p.id::text, p.province_code,
+               jsonb_build_object('name', p.name, 'province_code', p.province_code,
+                                  'fiscal_year', p.fiscal_year, 'signed_on', p.signed_on,
+                                  'status', 'active', 'id', p.id)
+        FROM replication_programs p LEFT JOIN seed_province k ON k.code = p.province_code
+        UNION ALL
+        SELECT p.updated_at, 3, {admin}, 'admin', 'program.updated', 'replication_program',
+               p.id::text, p.province_code, '{{"status": "closed"}}'::jsonb
+        FROM replication_programs p WHERE p.status = 'closed'
+        """,
+        f"""
+        SELECT i.created_at, 4, coalesce(k.coordinator_key, {admin}),
+               CASE WHEN i.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+               'innovation.created', 'innovation', i.id::text, i.province_code,
+               jsonb_build_object('id', i.id, 'title', i.title, 'sector', i.sector,
+                                  'form', i.form, 'digital', i.digital,
+                                  'initiator', i.initiator, 'stage', i.stage,
+                                  'launched_on', i.launched_on,
+                                  'institution_id', i.institution_id,
+                                  'replica_of_id', i.replica_of_id,
+                                  'status', CASE WHEN i.status = 'draft' THEN 'draft'
+                                                 ELSE 'published' END,
+                                  'scale', i.scale, 'tags', i.tags)
+        FROM innovations i LEFT JOIN seed_province k ON k.code = i.province_code
+        UNION ALL
+        SELECT i.updated_at, 5, coalesce(k.coordinator_key, {admin}),
+               CASE WHEN i.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+               'innovation.updated', 'innovation', i.id::text, i.province_code,
+               '{{"status": "withdrawn"}}'::jsonb
+        FROM innovations i LEFT JOIN seed_province k ON k.code = i.province_code
+        WHERE i.status = 'withdrawn'
+        """,
+        f"""
+        SELECT a.created_at, 6, {admin}, 'admin', 'award.created', 'award', a.id::text,
+               s.province_code,
+               jsonb_build_object('competition', a.competition, 'year', a.year,
+                                  'tier', a.tier, 'decree_number', a.decree_number,
+                                  'innovation_id', a.innovation_id)
+        FROM awards a JOIN seed_inn s ON s.id = a.innovation_id
+        """,
+        # Commitments, their plans and their status changes, by the adopter's coordinator
+        # (the first report's change by whoever sent it).
+        f"""
+        SELECT {ts("c.created_ms")}, 7, c.coordinator_key, 'coordinator',
+               'commitment.created', 'commitment', c.id::text, c.adopter_prov,
+               jsonb_build_object('id', c.id, 'program_id', c.program_id,
+                                  'innovation_id', c.innovation_id,
+                                  'adopter_institution_id', c.adopter_id,
+                                  'signed_on', c.signed_on,
+                                  'target_launch_on', c.target_launch_on,
+                                  'budget_idr', c.budget_idr,
+                                  'adopter_region_code', c.adopter_region,
+                                  'adopter_province_code', c.adopter_prov,
+                                  'origin_province_code', c.origin_prov)
+        FROM seed_com c
+        UNION ALL
+        SELECT a.created_at, 8, c.coordinator_key, 'coordinator',
+               'action_item.created', 'action_item', a.id::text, c.adopter_prov,
+               jsonb_build_object('id', a.id, 'commitment_id', c.id, 'title', a.title,
+                                  'due_on', a.due_on, 'weight', a.weight::text,
+                                  'status', 'todo', 'progress', 0)
+        FROM action_items a JOIN seed_com c ON c.id = a.commitment_id
+        UNION ALL
+        SELECT {ts("c.first_ms")}, 9, c.reporter_key, c.reporter_role,
+               'commitment.transitioned', 'commitment', c.id::text, c.adopter_prov,
+               jsonb_build_object('from', 'committed', 'to', 'in_progress',
+                                  'reason', {lit(FIRST_REPORT_REASON)})
+        FROM seed_com c WHERE c.r > 0
+        UNION ALL
+        SELECT {ts("c.t1_ms")}, 10, c.coordinator_key, 'coordinator',
+               'commitment.transitioned', 'commitment', c.id::text, c.adopter_prov,
+               jsonb_build_object(
+                   'from', CASE WHEN c.r > 0 THEN 'in_progress' ELSE 'committed' END,
+                   'to', CASE WHEN c.status = 'sustained' THEN 'launched' ELSE c.status END,
+                   'reason', CASE WHEN c.status IN ('launched', 'sustained')
+                                  THEN {lit(LAUNCH_REASON)} ELSE c.status_reason END)
+        FROM seed_com c
+        WHERE c.t1_ms IS NOT NULL
+        UNION ALL
+        SELECT {ts("c.t2_ms")}, 11, {admin}, 'admin',
+               'commitment.transitioned', 'commitment', c.id::text, c.adopter_prov,
+               jsonb_build_object('from', 'launched', 'to', 'sustained',
+                                  'reason', {lit(SUSTAIN_REASON)})
+        FROM seed_com c WHERE c.t2_ms IS NOT NULL
+        """,
+    ]
+    if report_events:
+        sources.append(
+            """
+            SELECT r.created_at, 12, r.reporter_key_id, c.reporter_role,
+                   'progress_report.created', 'progress_report', r.id::text, c.adopter_prov,
+                   jsonb_build_object('commitment_id', r.commitment_id, 'as_of', r.as_of,
+                                      'percent_complete', r.percent_complete)
+            FROM progress_reports r JOIN seed_com c ON c.id = r.commitment_id
+            """
+        )
+    union = "\nUNION ALL\n".join(sources)
+    return f"""
+    INSERT INTO events (at, actor_id, actor_role, action, entity, entity_id, province_code,
+                        changes)
+    SELECT at, actor_id, actor_role, action, entity, entity_id, province_code, changes
+    FROM ({union}) e
+    ORDER BY at, seq, entity_id
+    """
+
+
+# --- Keys and indexes -------------------------------------------------------------------
+
+_CATALOG = """
+SELECT 'index' AS what, c.relname AS table_name, i.relname AS name,
+       pg_get_indexdef(i.oid) AS definition
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class c ON c.oid = x.indrelid
+WHERE c.relnamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'constraint', conrelid::regclass::text, conname,
+       contype::text || ' ' || pg_get_constraintdef(oid) || ' validated=' || convalidated
+FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND conrelid <> 0
+UNION ALL
+SELECT 'trigger', tgrelid::regclass::text, tgname,
+       tgenabled::text || ' ' || pg_get_triggerdef(oid)
+FROM pg_trigger
+WHERE NOT tgisinternal
+  AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+ORDER BY 1, 2, 3
+"""
+
+
+async def catalog(conn: asyncpg.Connection) -> list[tuple[str, str, str, str]]:
+    """Every index, constraint and trigger of the public schema, with its definition."""
+    return [tuple(r) for r in await conn.fetch(_CATALOG)]
+
+
+async def _drop_keys_and_indexes(conn: asyncpg.Connection) -> list[str]:
+    """Drop the indexes of LOADED, and their primary and unique keys that no foreign key
+    references; return the statements that recreate them (keys first).
+
+    Foreign keys stay (unchecked while `session_replication_role = replica`), and with
+    them the keys they reference. Partial indexes stay too: a predicate deparsed and parsed
+    again is an equivalent but different expression, which the catalog check would see."""
+    tables = list(LOADED)
+    keys = await conn.fetch(
+        """
+        SELECT k.conrelid::regclass::text AS t, k.conname, pg_get_constraintdef(k.oid) AS def
+        FROM pg_constraint k
+        WHERE k.contype IN ('p', 'u') AND k.conrelid::regclass::text = ANY($1)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                          WHERE f.contype = 'f' AND f.conindid = k.conindid)
+        ORDER BY 1, 2
+        """,
+        tables,
+    )
+    indexes = await conn.fetch(
+        """
+        SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class c ON c.oid = x.indrelid
+        WHERE c.relname = ANY($1) AND c.relnamespace = 'public'::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+          AND x.indpred IS NULL
+        ORDER BY 1
+        """,
+        tables,
+    )
+    for r in keys:
+        await conn.execute(f'ALTER TABLE {r["t"]} DROP CONSTRAINT "{r["conname"]}"')
+    for r in indexes:
+        await conn.execute(f'DROP INDEX "{r["name"]}"')
+    return [f'ALTER TABLE {r["t"]} ADD CONSTRAINT "{r["conname"]}" {r["def"]}' for r in keys] + [
+        r["def"] for r in indexes
+    ]
+
+
+# --- Entry points -----------------------------------------------------------------------
+
+
+async def seed(
+    url: URL,
+    innovations: int,
+    *,
+    report_events: bool = False,
+    work_mem: str = "2GB",
+    maintenance_work_mem: str = "4GB",
+) -> dict[str, Any]:
+    """Fill the freshly migrated database at `url` with `innovations` innovations and
+    everything around them; return how long it took, the rows and the sizes (after
+    `VACUUM ANALYZE`).
+
+    `report_events`: also one event per progress report (as the service writes them; ten
+    times the events). `work_mem` (also the staging tables' `temp_buffers`) and
+    `maintenance_work_mem` (index builds) are the load session's; 1,000,000 innovations
+    want about that much memory.
+    """
+    if not 1 <= innovations <= 4_000_000:  # commitment numbers stay below 2**32
+        raise ValueError("innovations must be between 1 and 4,000,000")
+    if date.today() < SNAPSHOT:  # noqa: DTZ011 - a calendar date is all that matters
+        raise RuntimeError(f"The data set's dates run to {SNAPSHOT}, which is in the future.")
+    phases: dict[str, float] = {}
+    phases_cpu: dict[str, float] = {}
+    index_seconds: dict[str, float] = {}
+    started = time.monotonic()
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        await conn.execute(f"SET temp_buffers = '{work_mem}'")
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        for table in LOADED:
+            if await conn.fetchval(f"SELECT EXISTS (TABLE {table})"):
+                raise RuntimeError(f"{table} is not empty: seed a freshly migrated database.")
+        if not await conn.fetchval("SELECT count(*) = 552 FROM regions"):
+            raise RuntimeError("The regions are not loaded (expected 38 + 514).")
+        before = await catalog(conn)
+
+        async def step(name: str, sql: str) -> None:
+            t, c = time.monotonic(), _backend_cpu_seconds(url, backend)
+            await conn.execute(sql)
+            phases[name] = round(phases.get(name, 0.0) + time.monotonic() - t, 2)
+            if c is not None:
+                used = (_backend_cpu_seconds(url, backend) or c) - c
+                phases_cpu[name] = round(phases_cpu.get(name, 0.0) + used, 2)
+
+        async with conn.transaction():
+            for setting, value in (
+                ("session_replication_role", "replica"),
+                ("synchronous_commit", "off"),
+                ("work_mem", work_mem),
+                ("maintenance_work_mem", maintenance_work_mem),
+                ("max_parallel_maintenance_workers", "2"),
+                ("timezone", "UTC"),
+                ("jit", "off"),
+            ):
+                await conn.execute(f"SET LOCAL {setting} = '{value}'")
+            # Truncated in this transaction: with wal_level = minimal nothing is WAL-logged.
+            await step(
+                "prepare",
+                f"TRUNCATE {', '.join(LOADED + ALSO_TRUNCATED)} RESTART IDENTITY",
+            )
+            t = time.monotonic()
+            recreate = await _drop_keys_and_indexes(conn)
+            phases["prepare"] += round(time.monotonic() - t, 2)
+            for sql in _helpers_sql():
+                await step("prepare", sql)
+            await step("api_keys", _api_keys_sql())
+            await step("institutions", _institutions_sql())
+            await step("stage_innovations", _innovations_stage_sql(innovations))
+            await step("stage_commitments", _commitments_stage_sql(innovations))
+            await step("innovations", _innovations_sql())
+            await step("awards", _awards_sql())
+            await step("replication_programs", _programs_sql(innovations))
+            await step("commitments", _commitments_sql())
+            await step("action_items", _items_sql())
+            # Reports are generated in time order and joined to their commitment by a hash
+            # join, which keeps that order (a merge join would sort them by commitment).
+            await conn.execute("SET LOCAL enable_mergejoin = off")
+            await step("progress_reports", _reports_sql())
+            await conn.execute("SET LOCAL enable_mergejoin = on")
+            await step("events", _events_sql(report_events))
+            for sql in recreate:
+                t = time.monotonic()
+                await step("keys_and_indexes", sql)
+                name = sql.split('"')[1] if '"' in sql else sql.split()[2]
+                index_seconds[name] = round(time.monotonic() - t, 2)
+            after = await catalog(conn)
+            if after != before:
+                missing = sorted(set(before) - set(after))
+                extra = sorted(set(after) - set(before))
+                raise RuntimeError(f"Catalog changed: missing {missing}, extra {extra}")
+        t = time.monotonic()
+        vacuum_cpu = await _vacuum_analyze(url, conn)
+        phases["vacuum_analyze"] = round(time.monotonic() - t, 2)
+        seconds = round(time.monotonic() - started, 2)
+        cpu = _backend_cpu_seconds(url, backend)
+        server = {
+            name: await conn.fetchval(f"SHOW {name}")
+            for name in ("server_version", "wal_level", "data_checksums", "shared_buffers")
+        }
+        return {
+            "innovations": innovations,
+            # CPU of the two server processes (not of parallel index-build workers), when
+            # the server runs on this machine: steadier than `seconds` on a shared machine.
+            "backend_cpu_seconds": None if cpu is None else round(cpu + (vacuum_cpu or 0), 1),
+            "report_events": report_events,
+            "server": server,
+            "seconds": seconds,
+            "phases": phases,
+            "phases_backend_cpu": phases_cpu,
+            "index_seconds": dict(sorted(index_seconds.items(), key=lambda kv: -kv[1])),
+            **await sizes(conn),
+        }
+    finally:
+        await conn.close()
+
+
+def _backend_cpu_seconds(url: URL, pid: int) -> float | None:
+    """User + system CPU seconds of server process `pid`, if the server runs here."""
+    host = url.query.get("host") or url.host or "127.0.0.1"
+    if not (str(host).startswith("/") or host in ("127.0.0.1", "localhost", "::1")):
+        return None
+    try:
+        if b"postgres" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    except OSError:
+        return None
+    return cpu_seconds([pid])
+
+
+async def _vacuum_analyze(url: URL, conn: asyncpg.Connection) -> float | None:
+    """`VACUUM ANALYZE` of the whole database on two connections: the progress reports
+    (the largest table) on a second one, everything else on `conn`. Returns the second
+    connection's server CPU seconds (if known)."""
+    other = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        rest = [
+            r["t"]
+            for r in await conn.fetch(
+                """
+                SELECT c.oid::regclass::text AS t FROM pg_class c
+                WHERE c.relkind IN ('r', 'm') AND c.relpersistence = 'p'
+                  AND c.relname <> 'progress_reports'
+                  AND c.relnamespace NOT IN ('pg_toast'::regnamespace)
+                ORDER BY pg_total_relation_size(c.oid) DESC
+                """
+            )
+        ]
+
+        async def vacuum(connection: asyncpg.Connection, tables: list[str]) -> None:
+            for table in tables:
+                await connection.execute(f"VACUUM ANALYZE {table}")
+
+        await asyncio.gather(vacuum(other, ["progress_reports"]), vacuum(conn, rest))
+        return _backend_cpu_seconds(url, await other.fetchval("SELECT pg_backend_pid()"))
+    finally:
+        await other.close()
+
+
+async def sizes(conn: asyncpg.Connection) -> dict[str, Any]:
+    rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
+    tables = {
+        r["t"]: {"total_bytes": r["total"], "heap_bytes": r["heap"], "index_bytes": r["idx"]}
+        for r in await conn.fetch(
+            """
+            SELECT t, pg_total_relation_size(t) AS total,
+                   pg_table_size(t) AS heap, pg_indexes_size(t) AS idx
+            FROM unnest($1::regclass[]) t
+            """,
+            list(TABLES),
+        )
+    }
+    database = await conn.fetchval("SELECT pg_database_size(current_database())")
+    return {"rows": rows, "database_bytes": database, "tables": tables}
+
+
+_DESCRIBE = {
+    "innovation_status": "SELECT status, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
+    "innovation_sector": "SELECT sector, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
+    "innovation_stage": "SELECT stage, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
+    "innovation_digital": "SELECT digital::text, count(*) FROM innovations GROUP BY 1",
+    "innovation_launched_on_null": (
+        "SELECT (launched_on IS NULL)::text, count(*) FROM innovations GROUP BY 1"
+    ),
+    "innovation_top_provinces": (
+        "SELECT coalesce(province_code, 'national'), count(*) FROM innovations "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 8"
+    ),
+    "innovation_bottom_provinces": (
+        "SELECT province_code, count(*) FROM innovations WHERE province_code IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 LIMIT 6"
+    ),
+    "innovations_with_awards": ("SELECT 'awarded', count(DISTINCT innovation_id) FROM awards"),
+    "award_kind": (
+        "SELECT competition || ':' || tier, count(*) FROM awards GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "replicas_of": "SELECT 'replica_of set', count(replica_of_id) FROM innovations",
+    "commitment_status": "SELECT status, count(*) FROM commitments GROUP BY 1 ORDER BY 2 DESC",
+    "commitments_per_published_innovation": """
+        SELECT CASE WHEN n >= 10 THEN '10+' ELSE n::text END, count(*)
+        FROM (SELECT i.id, count(c.id) AS n FROM innovations i
+              LEFT JOIN commitments c ON c.innovation_id = i.id
+              WHERE i.status = 'published' GROUP BY i.id) x
+        GROUP BY 1 ORDER BY min(n)
+    """,
+    "most_commitments": """
+        SELECT 'max', max(n) FROM (SELECT count(*) AS n FROM commitments
+                                   GROUP BY innovation_id) x
+    """,
+    "commitments_same_province": """
+        SELECT (adopter_province_code = origin_province_code)::text, count(*)
+        FROM commitments GROUP BY 1
+    """,
+    "reports_per_commitment": """
+        SELECT bucket, count(*) FROM (
+            SELECT CASE WHEN n = 0 THEN '0' WHEN n < 5 THEN '1-4' WHEN n < 10 THEN '5-9'
+                        WHEN n < 20 THEN '10-19' WHEN n < 40 THEN '20-39' ELSE '40+' END
+                       AS bucket, n
+            FROM (SELECT c.id, count(r.id) AS n FROM commitments c
+                  LEFT JOIN progress_reports r ON r.commitment_id = c.id GROUP BY c.id) x
+        ) y GROUP BY 1 ORDER BY min(n)
+    """,
+    "action_items_per_commitment": """
+        SELECT n::text, count(*) FROM (SELECT c.id, count(a.id) AS n FROM commitments c
+            LEFT JOIN action_items a ON a.commitment_id = c.id GROUP BY c.id) x
+        GROUP BY 1 ORDER BY 1
+    """,
+    "events_by_action": "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC",
+}
+
+
+async def describe(url: URL) -> dict[str, Any]:
+    """The distributions the data set ended up with, and each search term's share."""
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        out: dict[str, Any] = {}
+        for name, sql in _DESCRIBE.items():
+            out[name] = {str(k): v for k, v in await conn.fetch(sql)}
+        total = await conn.fetchval("SELECT count(*) FROM innovations")
+        out["search_term_share"] = {
+            kind: {term: round(await _matches(conn, term) / total, 5) for term in terms}
+            for kind, terms in SEARCH_TERMS.items()
+        }
+        return out
+    finally:
+        await conn.close()
+
+
+async def _matches(conn: asyncpg.Connection, term: str) -> int:
+    """How many innovations `q=term` finds (the same condition as the innovations list)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return int(
+        await conn.fetchval(
+            """
+            SELECT count(*) FROM innovations
+            WHERE search_vector @@ websearch_to_tsquery('indonesian', $1)
+               OR title ILIKE '%' || $2 || '%'
+            """,
+            term,
+            escaped,
+        )
+    )
+
+
+def _tune_cluster(cluster: Any) -> None:
+    """Settings of a throwaway cluster for bulk loading (it is removed afterwards): no WAL
+    for the tables the load truncates, no data checksums (with them, the `VACUUM` after the
+    load writes every page to the WAL once more, to set hint bits), room for the WAL."""
+    settings = {
+        "wal_level": "minimal",
+        "max_wal_senders": "0",
+        "max_wal_size": "32GB",
+        "checkpoint_timeout": "30min",
+        "shared_buffers": "2GB",
+    }
+    conf = cluster.pgdata / "postgresql.auto.conf"
+    with conf.open("a") as f:
+        for k, v in settings.items():
+            f.write(f"{k} = '{v}'\n")
+    cluster._commands.pg_checksums(["--disable"], pgdata=cluster.pgdata, user=cluster.user)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--innovations", type=int, default=10_000)
+    parser.add_argument("--database-url", help="a freshly migrated database (regions loaded)")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="seed a throwaway PostgreSQL cluster tuned for loading, then remove it",
+    )
+    parser.add_argument(
+        "--report-events",
+        action="store_true",
+        help="also an event per progress report (ten times the events; slower)",
+    )
+    parser.add_argument("--describe", action="store_true", help="also print distributions")
+    args = parser.parse_args(argv)
+    cluster = None
+    try:
+        if args.database_url:
+            url = to_async_url(args.database_url)
+        elif args.cluster:
+            from tests.harness import Cluster, fresh_database
+
+            cluster = Cluster()
+            _tune_cluster(cluster)
+            cluster.start()
+            url = fresh_database(cluster.url, "inovasi_bench_seed")
+        else:
+            from bench.common import fresh_database as fresh
+
+            url = fresh("inovasi_bench_seed")
+        summary = asyncio.run(seed(url, args.innovations, report_events=args.report_events))
+        summary["at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if args.describe:
+            summary["distributions"] = asyncio.run(describe(url))
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+    finally:
+        if cluster is not None:
+            cluster.remove()
+
+
+if __name__ == "__main__":
+    main()
