@@ -559,10 +559,7 @@ def bench_size(server: URL, size: int, plan: Plan, reseed: bool, workdir: Path) 
                             measure(base, app, url, scripts[scenario], plan.warmup, plan.seconds)
                         )
                 row = {name: median_run(runs) for name, runs in pairs.items()}
-                row["ratio"] = round(
-                    row["service"]["requests_per_s"] / max(row["baseline"]["requests_per_s"], 1e-9),
-                    3,
-                )
+                row["ratio"] = ratio(row)
                 if scenario == "bulk_ingest":
                     for name in ("service", "baseline"):
                         row[name]["reports_per_s"] = round(row[name]["requests_per_s"] * BATCH)
@@ -603,12 +600,23 @@ def half_load(
     return row
 
 
+def ratio(row: dict[str, Any]) -> float | None:
+    """Service / baseline requests per second; None when the baseline completed none."""
+    if row["baseline"]["requests"] == 0:
+        return None
+    return round(row["service"]["requests_per_s"] / row["baseline"]["requests_per_s"], 3)
+
+
+def _ratio_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def summary_line(row: dict[str, Any]) -> str:
     s, b = row["service"], row["baseline"]
     return (
         f"service {s['requests_per_s']:>8,.0f}/s p99 {s['p99_ms']:6.1f} ms | "
         f"baseline {b['requests_per_s']:>8,.0f}/s p99 {b['p99_ms']:6.1f} ms | "
-        f"ratio {row['ratio']:.2f} | errors {s['errors']}/{b['errors']}"
+        f"ratio {_ratio_text(row['ratio'])} | errors {s['errors']}/{b['errors']}"
     )
 
 
@@ -675,7 +683,8 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(
                     f"| {size['innovations']:,} | {workers} | {scenario} | {rate} | "
                     f"{s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {base_rate} | {b['p50_ms']:.1f} | "
-                    f"{b['p99_ms']:.1f} | {row['ratio']:.2f} | {s['errors']}/{b['errors']} | "
+                    f"{b['p99_ms']:.1f} | {_ratio_text(row['ratio'])} | "
+                    f"{s['errors']}/{b['errors']} | "
                     f"{s['app_cpu_ms']:.2f} / {b['app_cpu_ms']:.2f} | {sql(s)}, {sql(b)} |"
                 )
             half = results.get("read_by_id_half_load")
@@ -771,7 +780,7 @@ def targets(report: dict[str, Any]) -> list[str]:
             ("report_post", 0.5),
             ("bulk_ingest", 0.5),
         ):
-            if scenario in one:
+            if scenario in one and one[scenario]["ratio"] is not None:
                 check(
                     f"{scenario} ≥ {floor} ({label})",
                     one[scenario]["ratio"] >= floor,
