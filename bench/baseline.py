@@ -1405,34 +1405,8 @@ def serve_baseline(
     `.proc` and `.pids`, the process and its workers); stop it with SIGTERM."""
     from tests import harness
 
-    port = harness.free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": url.render_as_string(hide_password=False),
-        **(env or {}),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.baseline", "--port", str(port), "--workers", str(workers)],
-        env=environment,
-        cwd=harness.ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    base = harness.Service(f"http://127.0.0.1:{port}")
-    base.proc = proc
-    base.pids = [proc.pid]
-    try:
-        harness.wait_ready(base)
-        base.pids = [proc.pid, *harness._children(proc.pid)]
+    with harness.serve(url, workers, env, stderr, command=("bench.baseline",)) as base:
         yield base
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ from bench import seed
 from bench.baseline import serve_baseline
 from bench.baseline_check import check_identical
 from bench.common import ROOT, cpu_seconds
-from tests.harness import Cluster, serve
+from tests.harness import Cluster, backend_pids, serve
 
 RESULTS = ROOT / "bench" / "results"
 # Bumped when bench/seed.py changes what it seeds: kept databases of another version are seeded
@@ -199,19 +199,6 @@ class Run:
     statements: float | None
 
 
-async def _backends(url: URL, app: str) -> list[int]:
-    conn = await asyncpg.connect(**connect_kwargs(url))
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
-            url.database,
-            app,
-        )
-        return [r["pid"] for r in rows]
-    finally:
-        await conn.close()
-
-
 async def _statements(url: URL, reset: bool) -> float | None:
     conn = await asyncpg.connect(**connect_kwargs(url))
     try:
@@ -254,7 +241,7 @@ def wrk(base: str, script: Path, seconds: float) -> dict[str, Any]:
 
 def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds: float) -> Run:
     wrk(base, script, warmup)
-    backends = asyncio.run(_backends(url, app))
+    backends = asyncio.run(backend_pids(url, app))
     asyncio.run(_statements(url, reset=True))
     app_cpu, db_cpu = cpu_seconds(base.pids), cpu_seconds(backends)
     result = wrk(base, script, seconds)

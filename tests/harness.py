@@ -80,9 +80,11 @@ def serve(
     workers: int = 1,
     env: dict[str, str] | None = None,
     stderr: IO[Any] | int = subprocess.DEVNULL,
+    command: tuple[str, ...] = ("app.cli", "serve"),
 ) -> Iterator[Service]:
-    """Run `inovasi serve` against `url` (settings overridden by `env`); yield its base URL;
-    stop it with SIGTERM."""
+    """Run `inovasi serve` (or another `python -m` server that takes --port and --workers:
+    `command`) against `url` (settings overridden by `env`); yield its base URL; stop it with
+    SIGTERM."""
     port = free_port()
     environment = {
         **os.environ,
@@ -91,7 +93,7 @@ def serve(
         **(env or {}),
     }
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", *command, "--port", str(port), "--workers", str(workers)],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -114,14 +116,15 @@ def serve(
                 proc.wait()
 
 
-async def backend_pids(url: URL) -> list[int]:
-    """The PostgreSQL backends serving the service's connections to `url`."""
+async def backend_pids(url: URL, application_name: str = APPLICATION_NAME) -> list[int]:
+    """The PostgreSQL backends serving the service's (or `application_name`'s) connections
+    to `url`."""
     conn = await asyncpg.connect(**connect_kwargs(url))
     try:
         rows = await conn.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
             url.database,
-            APPLICATION_NAME,
+            application_name,
         )
         return [r["pid"] for r in rows]
     finally:
