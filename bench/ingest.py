@@ -123,7 +123,7 @@ def main() -> None:
     # reports on its own commitments; clients that shared commitments would queue on their
     # row locks.
     shares = [ids[n :: args.concurrency] for n in range(args.concurrency)]
-    warmup = [make_batch(shares[n % len(shares)], items, args.batch_size) for n in range(8)]
+    warmup = [make_batch(shares[n % len(shares)], items, args.batch_size) for n in range(40)]
     bodies = [
         make_batch(shares[n % len(shares)], items, args.batch_size) for n in range(args.batches)
     ]

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     batch_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     retry_after_s: int = Field(default=2, ge=1)
+    otel: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs, for an installed "
+        "and configured OpenTelemetry SDK. Off by default: the service's own metrics are at "
+        "/metrics, and the check costs every request.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

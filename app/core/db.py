@@ -130,9 +130,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     db: Database = request.app.state.db
     if request.method in SAFE_METHODS:
-        async with db.read_sessions() as session:
-            request.state.session = session
+        session = open_read_session(request)
+        try:
             yield session
+        finally:
+            await close_read_session(session)
         return
     async with db.write_sessions() as session:
         request.state.session = session
@@ -142,6 +144,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         await session.commit()
+
+
+def open_read_session(request: Request) -> AsyncSession:
+    """The read session of a safe request (AUTOCOMMIT; hot reads use the driver's pool)."""
+    db: Database = request.app.state.db
+    session = db.read_sessions()
+    request.state.session = session
+    return session
+
+
+async def close_read_session(session: AsyncSession) -> None:
+    """Close a read session: only one that began a transaction holds a connection (a read
+    through the driver's pool never does, and closing costs a thread-switch of its own)."""
+    if session.in_transaction():
+        await session.close()
 
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -9,9 +9,10 @@ plain-text 413, so clients would not get a problem document.
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
+from app.core.logging import log_access
 
 logger = structlog.get_logger("app.access")
 
@@ -32,6 +34,25 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# The metric children per label set, looked up once: `labels()` validates and joins the
+# label values on every call.
+_counters: dict[tuple[str, str, int], Any] = {}
+_histograms: dict[tuple[str, str], Any] = {}
+
+
+def _observe(method: str, template: str, status: int, elapsed: float) -> None:
+    counter = _counters.get((method, template, status))
+    if counter is None:
+        counter = _counters[method, template, status] = REQUESTS.labels(
+            method, template, str(status)
+        )
+    histogram = _histograms.get((method, template))
+    if histogram is None:
+        histogram = _histograms[method, template] = LATENCY.labels(method, template)
+    counter.inc()
+    histogram.observe(elapsed)
+
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -81,7 +102,7 @@ class RequestContextMiddleware:
         supplied = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
             "latin-1"
         )
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if _REQUEST_ID.match(supplied) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
@@ -118,13 +139,6 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(elapsed)
-            logger.info(
-                "request",
-                method=method,
-                path=scope["path"],
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            _observe(method, template, status, elapsed)
+            log_access(method, scope["path"], status, round(elapsed * 1000, 2))
             structlog.contextvars.clear_contextvars()

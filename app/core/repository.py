@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -101,8 +102,14 @@ async def fetch(
     read_pool: tuple[asyncpg.Pool, float] | None = session.info.get("read_pool")
     if read_pool is not None:
         pool, timeout = read_pool
-        async with pool.acquire(timeout=timeout) as driver:
+        # asyncio.timeout rather than acquire(timeout=): the driver would wrap the wait in a
+        # task of its own, on every read.
+        async with asyncio.timeout(timeout):
+            driver = await pool.acquire()
+        try:
             return await driver.fetch(query.sql, *arguments)  # type: ignore[no-any-return]
+        finally:
+            await pool.release(driver)
     conn = await session.connection()
     if conn.sync_connection is not None and conn.sync_connection._is_autocommit_isolation():
         driver = (await conn.get_raw_connection()).driver_connection

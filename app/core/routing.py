@@ -5,22 +5,27 @@
   session dependency commits before the response is sent.
 - A route's `max_body_size=` is enforced by RequestContextMiddleware (as `max_body_bytes`),
   not by Starlette's limiter, which would answer with a plain-text 413, not a problem.
+- A read by id (GET with only a session, an open-data rule and id path parameters) runs on a
+  lean handler: the same dependencies called directly, without the general dependency solver.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Depends, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, _effective_route_context_var, serialize_response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
+from app.core.db import close_read_session, get_session, open_read_session
 from app.core.errors import FieldError, Unprocessable
 from app.core.idempotency import Idempotency, save_response
+from app.core.security import MayRead, bearer, get_principal
 
 
 class AppRoute(APIRoute):
@@ -37,7 +42,13 @@ class AppRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        known = _query_names(self.dependant)
+        # Under an included router FastAPI builds the handler for the route as included (its
+        # path, the router's dependencies): read the route from there, as FastAPI does.
+        context = _effective_route_context_var.get()
+        route = cast(
+            APIRoute, context if context is not None and context.original_route is self else self
+        )
+        known = _query_names(route.dependant)
 
         async def handle(request: Request) -> Response:
             _refuse_unknown_query_parameters(request, known)
@@ -48,7 +59,102 @@ class AppRoute(APIRoute):
                 await save_response(request.state.session, claim, response)
             return response
 
-        return handle
+        return lean_read(route, handle) or handle
+
+
+def lean_read(
+    route: APIRoute, standard: Callable[[Request], Coroutine[Any, Any, Response]]
+) -> Callable[[Request], Coroutine[Any, Any, Response]] | None:
+    """A handler for a read by id that calls its few dependencies directly, or None when the
+    route declares anything else (then FastAPI's general handler serves it).
+
+    A route qualifies when it is a GET whose dependencies are only the request session and
+    open-data rules (`MayRead`), whose parameters are only those, `request`, `response` and
+    path ids (`{name:id}`, already UUIDs), and whose JSON response is its `response_model`
+    (or a `Response` it returns itself).
+    It then behaves as FastAPI would: the unknown-parameter refusals, the session opened and
+    closed around the endpoint, the rule checked, the response validated and serialised by
+    FastAPI's own `serialize_response`, the sub-response's status and headers kept. With a
+    dependency override in place (tests), the general handler is used.
+    """
+    dependant = route.dependant
+    call = dependant.call
+    if (
+        route.methods != {"GET"}
+        or call is None
+        or route.response_field is None
+        or not isinstance(route.response_class, DefaultPlaceholder)
+        or route.status_code not in (None, 200)
+        or route.response_model_include is not None
+        or route.response_model_exclude is not None
+        or route.response_model_exclude_unset
+        or route.response_model_exclude_defaults
+        or route.response_model_exclude_none
+        or not route.response_model_by_alias
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+    ):
+        return None
+    ids = [p.name for p in dependant.path_params]
+    if any(not isinstance(route.param_convertors.get(n), IdConvertor) for n in ids):
+        return None
+    if {p.alias for p in dependant.path_params} != set(ids):
+        return None
+    rules: list[tuple[str | None, MayRead]] = []
+    session_names: list[str] = []
+    for dependency in dependant.dependencies:
+        if dependency.call is get_session:
+            if dependency.name:
+                session_names.append(dependency.name)
+        elif isinstance(dependency.call, MayRead):
+            rules.append((dependency.name, dependency.call))
+        else:
+            return None
+    field = route.response_field
+    overrides = route.dependency_overrides_provider
+    request_name, response_name = dependant.request_param_name, dependant.response_param_name
+
+    async def handle(request: Request) -> Response:
+        if getattr(overrides, "dependency_overrides", None):
+            return await standard(request)
+        _refuse_unknown_query_parameters(request, frozenset())
+        session = open_read_session(request)
+        try:
+            values: dict[str, Any] = {name: request.path_params[name] for name in ids}
+            if rules:
+                principal = await get_principal(request, session, await bearer(request))
+                for name, rule in rules:
+                    checked = rule.check(principal)
+                    if name:
+                        values[name] = checked
+            for name in session_names:
+                values[name] = session
+            if request_name:
+                values[request_name] = request
+            sub = Response()
+            del sub.headers["content-length"]
+            sub.status_code = None  # type: ignore[assignment]
+            if response_name:
+                values[response_name] = sub
+            result = await call(**values)
+            if isinstance(result, Response):
+                return result
+            content = await serialize_response(field=field, response_content=result, dump_json=True)
+        finally:
+            await close_read_session(session)
+        response = Response(
+            content=content, media_type="application/json", status_code=sub.status_code or 200
+        )
+        response.headers.raw.extend(sub.headers.raw)
+        return response
+
+    return handle
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:

@@ -75,7 +75,7 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-_bearer = HTTPBearer(
+bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="An API key issued by `inovasi keys create`: `Authorization: Bearer ih_…`.",
@@ -106,7 +106,7 @@ _AUTHENTICATE = text(
 async def get_principal(
     request: Request,
     session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
     """The caller's principal, or None for an anonymous request. A bad key is always 401."""
     if credentials is None:
