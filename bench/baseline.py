@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -81,8 +82,6 @@ from app.core.pagination import (
     MAX_LIMIT,
     decode_cursor,
     encode_cursor,
-    keyset_after,
-    order_by,
 )
 from app.core.security import _AUTHENTICATE, KEY_PREFIX, hash_key
 from app.innovations import repository
@@ -331,6 +330,16 @@ class Statement:
 
     sql: str
     plan: tuple[tuple[int, Any], ...]
+    # Run as an unnamed statement, planned for each call's values (a search; see the
+    # service's `CompiledQuery`).
+    planned_per_call: bool = False
+
+    async def fetch(self, pool: asyncpg.Pool, values: Mapping[str, Any]) -> list[asyncpg.Record]:
+        if not self.planned_per_call:
+            return await pool.fetch(self.sql, *self.args(values))  # type: ignore[no-any-return]
+        async with pool.acquire() as conn:
+            statement = await conn.prepare(self.sql)
+            return await statement.fetch(*self.args(values))  # type: ignore[no-any-return]
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         out = []
@@ -547,14 +556,16 @@ def _list_statements(shape: ListShape) -> tuple[Statement, Statement]:
         keys = repository.relevance_sort(slots["q"])  # type: ignore[arg-type]
     else:
         keys = repository.SORTS[shape.sort]
-    key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
-    stmt = repository.read_model().add_columns(*key_columns).where(*where).order_by(*order_by(keys))
     page_slots = dict(slots)
+    after = None
     if shape.after:
         after = [object() for _ in keys]
         page_slots |= {f"_after{n}": v for n, v in enumerate(after)}
-        stmt = stmt.where(keyset_after(keys, after))
+    ranked = repository.RANKED_MATCHES if shape.sort == RELEVANCE else None
+    stmt = repository.page_statement(filters, keys, after, ranked_matches=ranked)
     page = compile_statement(stmt.limit(_LIMIT_SLOT), page_slots)
+    if "q" in slots:
+        page = dataclasses.replace(page, planned_per_call=True)
     count = compile_statement(select(func.count()).select_from(Innovation).where(*where), slots)
     return page, count
 
@@ -818,7 +829,7 @@ async def list_innovations(request: Request) -> Response:
         pool, statements = _state(request)
         page, count = statements.list(shape)
         values["limit"] = limit + 1
-        rows = await pool.fetch(page.sql, *page.args(values))
+        rows = await page.fetch(pool, values)
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]

@@ -70,21 +70,37 @@ class CompiledQuery:
     form, on every call. A `CompiledQuery` does that once; each call only binds values:
     named `bindparam`s take the caller's values, every other parameter keeps the constant it
     was compiled with. So every value that varies per call must be a named `bindparam`.
+
+    With `planned_per_call`, the driver runs it as an unnamed statement, which the server
+    plans for each call's values: for a statement whose best plan depends on them (a search:
+    a word in half the rows wants an index walk in order, a rare word the text index), where
+    a prepared statement would settle on one generic plan after five calls.
     """
 
-    __slots__ = ("defaults", "names", "sql")
+    __slots__ = ("defaults", "names", "planned_per_call", "sql")
 
-    def __init__(self, stmt: ClauseElement) -> None:
+    def __init__(self, stmt: ClauseElement, *, planned_per_call: bool = False) -> None:
         compiled = stmt.compile(dialect=_DIALECT)
         self.sql = str(compiled)
         self.names = tuple(getattr(compiled, "positiontup", None) or ())
         self.defaults = dict(compiled.params)
+        self.planned_per_call = planned_per_call
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[n] if n in params else self.defaults[n] for n in self.names]
 
 
 _DISCONNECTS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError)
+
+
+async def _run(
+    driver: asyncpg.Connection, query: CompiledQuery, arguments: list[Any]
+) -> Sequence[Mapping[str, Any]]:
+    if query.planned_per_call:
+        # `prepare` without a name: the unnamed statement, planned at each bind.
+        statement = await driver.prepare(query.sql)
+        return await statement.fetch(*arguments)  # type: ignore[no-any-return]
+    return await driver.fetch(query.sql, *arguments)  # type: ignore[no-any-return]
 
 
 async def fetch(
@@ -107,14 +123,14 @@ async def fetch(
         async with asyncio.timeout(timeout):
             driver = await pool.acquire()
         try:
-            return await driver.fetch(query.sql, *arguments)  # type: ignore[no-any-return]
+            return await _run(driver, query, arguments)
         finally:
             await pool.release(driver)
     conn = await session.connection()
     if conn.sync_connection is not None and conn.sync_connection._is_autocommit_isolation():
         driver = (await conn.get_raw_connection()).driver_connection
         try:
-            return await driver.fetch(query.sql, *arguments)  # type: ignore[union-attr, no-any-return]
+            return await _run(driver, query, arguments)
         except _DISCONNECTS as exc:
             await conn.invalidate(exc)
             raise

@@ -294,6 +294,41 @@ _PAGES: dict[tuple[Any, ...], CompiledQuery] = {}
 _PAGES_MAX = 512
 
 
+# A search sorted by relevance ranks this many matches at most: the most replicated ones (the
+# innovations regions chose to adopt), found through the replications index. Ranking every
+# match of a word that half the registry contains would read half the registry per page.
+RANKED_MATCHES = 500
+
+
+def page_statement(
+    filters: Filters,
+    keys: Sequence[SortKey],
+    after: Sequence[Any] | None,
+    *,
+    ranked_matches: int | None = None,
+) -> Select[Any]:
+    """A page's statement (without its LIMIT): the read model with its sort key columns
+    (`_k0`, `_k1`, …) for the cursor, the filters, the order and, with `after`, the keyset.
+
+    With `ranked_matches`, the filters choose that many candidates, the most replicated
+    first, and only those are put in order (relevance is computed for them alone)."""
+    key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
+    where = where_clauses(filters)
+    if ranked_matches is not None:
+        candidates = (
+            select(Innovation.id)
+            .where(*where)
+            .order_by(Innovation.replication_count.desc(), Innovation.id.desc())
+            .limit(ranked_matches)
+            .correlate(None)
+        )
+        where = [Innovation.id.in_(candidates)]
+    stmt = read_model().add_columns(*key_columns).where(*where).order_by(*order_by(keys))
+    if after is not None:
+        stmt = stmt.where(keyset_after(keys, after))
+    return stmt
+
+
 async def list_page(
     session: AsyncSession,
     filters: Filters,
@@ -301,22 +336,18 @@ async def list_page(
     keys: Sequence[SortKey],
     after: list[Any] | None,
     limit: int,
+    *,
+    ranked_matches: int | None = None,
 ) -> tuple[Sequence[Mapping[str, Any]], list[list[Any]]]:
     """Rows of a page and, for each, the values of its sort key (for the cursor)."""
     params = filter_params(filters)
-    shape = (tuple(params), filters.published_only, sort, after is not None)
+    shape = (tuple(params), filters.published_only, sort, after is not None, ranked_matches)
     query = _PAGES.get(shape)
     if query is None:
-        key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
-        stmt = (
-            read_model()
-            .add_columns(*key_columns)
-            .where(*where_clauses(filters))
-            .order_by(*order_by(keys))
+        stmt = page_statement(filters, keys, after, ranked_matches=ranked_matches)
+        query = CompiledQuery(
+            stmt.limit(bindparam("limit", type_=Integer)), planned_per_call="q" in params
         )
-        if after is not None:
-            stmt = stmt.where(keyset_after(keys, after))
-        query = CompiledQuery(stmt.limit(bindparam("limit", type_=Integer)))
         if len(_PAGES) >= _PAGES_MAX:
             _PAGES.clear()
         _PAGES[shape] = query

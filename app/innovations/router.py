@@ -15,7 +15,7 @@ from app.core.schemas import Id, IsoDate, Page, ProvinceCode, RegionCode, Search
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
 from app.innovations.export import CSV_EXAMPLE, csv_chunks
-from app.innovations.repository import Filters
+from app.innovations.repository import RANKED_MATCHES, Filters
 from app.innovations.schemas import (
     AwardCreate,
     AwardRead,
@@ -97,7 +97,12 @@ def list_filters(
 ListFilters = Annotated[Filters, Depends(list_filters)]
 SortParam = Annotated[
     InnovationSort | None,
-    Query(description="Default `-launched_on`, or `relevance` when `q` is given."),
+    Query(
+        description="Default `-launched_on`, or `relevance` when `q` is given. `relevance` "
+        f"ranks the {RANKED_MATCHES} most replicated matches (the innovations regions chose "
+        "to adopt); "
+        "`total` counts every match, and any other sort (or the CSV export) lists them all."
+    ),
 ]
 
 

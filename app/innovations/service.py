@@ -267,14 +267,21 @@ async def list_innovations(
     cursor: str | None,
     limit: int,
     include_total: bool,
+    every_match: bool = False,
 ) -> Page[InnovationRead]:
-    """A page of innovations with derived figures; anonymous clients see published ones."""
+    """A page of innovations with derived figures; anonymous clients see published ones.
+
+    Sorted by relevance, a list ranks the `RANKED_MATCHES` most replicated matches, unless
+    `every_match` (the CSV export, which streams every match)."""
     if principal is None:
         filters = Filters(**{**_as_dict(filters), "published_only": True})
     name, keys = _sort_keys(_chosen_sort(sort, filters.q), filters.q)
     cursor_name = f"{name}:{filters.q}" if name == RELEVANCE else name
     after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
-    rows, key_values = await repository.list_page(session, filters, name, keys, after, limit + 1)
+    ranked = repository.RANKED_MATCHES if name == RELEVANCE and not every_match else None
+    rows, key_values = await repository.list_page(
+        session, filters, name, keys, after, limit + 1, ranked_matches=ranked
+    )
     items = [to_read(r) for r in rows[:limit]]
     cursor_after = next_cursor(key_values, limit, cursor_name, list)
     total = (
@@ -322,6 +329,7 @@ async def _iterate(
                 cursor=cursor,
                 limit=batch,
                 include_total=False,
+                every_match=True,
             )
         for item in page.items:
             yield item

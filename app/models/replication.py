@@ -102,7 +102,13 @@ class Commitment(UUIDPrimaryKey, Timestamps, Versioned, Base):
         CheckConstraint("budget_idr >= 0", name="budget_idr"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_commitments_signed_on_id", text("signed_on DESC"), text("id DESC")),
-        Index("ix_commitments_innovation_id_status", "innovation_id", "status"),
+        # Covers the read model's replication figures (by status, provinces reached).
+        Index(
+            "ix_commitments_innovation_id_status",
+            "innovation_id",
+            "status",
+            postgresql_include=["adopter_province_code"],
+        ),
         Index("ix_commitments_adopter_institution_id", "adopter_institution_id"),
         Index(
             "ix_commitments_adopter_province_code_signed_on_id",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import httpx
@@ -253,3 +255,69 @@ async def test_query_syntax_characters_are_searched_not_parsed(
 
     assert r.status_code == 200, r.text
     assert r.json()["items"] == []
+
+
+# --- Relevance ranks the most replicated matches ------------------------------------------
+
+
+@pytest.fixture
+async def popular(session: AsyncSession, institution: Institution) -> list[Innovation]:
+    """Five matches for "bank sampah", replicated 5, 4, 3, 2 and 1 times; the less
+    replicated, the better the match (a title match beats a summary-only one)."""
+    rows = []
+    for replications, title, summary in (
+        (5, "Tabungan Warga", "Menabung di bank sampah."),
+        (4, "Tabungan Sekolah", "Menabung di bank sampah."),
+        (3, "Bank Sampah Digital", ""),
+        (2, "Bank Sampah", "Bank sampah di setiap kelurahan."),
+        (1, "Bank Sampah", "Bank sampah di setiap kelurahan, bank sampah induk."),
+    ):
+        rows.append(
+            await make_innovation(
+                session,
+                institution=institution,
+                title=title,
+                summary=summary,
+                replication_count=replications,
+            )
+        )
+    return rows
+
+
+async def test_relevance_ranks_only_the_most_replicated_matches(
+    client: httpx.AsyncClient, popular: list[Innovation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.innovations.repository.RANKED_MATCHES", 3)
+    top3 = {str(r.id) for r in popular[:3]}
+
+    pages = await walk(client, {"q": "bank sampah", "include_total": "true"}, limit=2)
+    found = walked_ids(pages)
+
+    # The three most replicated, and the title match first among them.
+    assert set(found) == top3
+    assert found[0] == str(popular[2].id)
+    # `total` still counts every match; another sort lists every one.
+    assert {p["total"] for p in pages} == {5}
+    by_replications = await search(client, "bank sampah", sort="-replications")
+    assert by_replications == [str(r.id) for r in popular]
+
+
+async def test_without_the_bound_relevance_ranks_every_match(
+    client: httpx.AsyncClient, popular: list[Innovation]
+) -> None:
+    found = await search(client, "bank sampah")
+
+    assert len(found) == 5
+    assert set(found[:2]) == {str(popular[3].id), str(popular[4].id)}
+
+
+async def test_the_export_ranks_every_match(
+    client: httpx.AsyncClient, popular: list[Innovation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.innovations.repository.RANKED_MATCHES", 3)
+
+    r = await client.get(f"{URL}/export.csv", params={"q": "bank sampah"})
+
+    assert r.status_code == 200
+    exported = [row["id"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))]
+    assert sorted(exported) == sorted(str(p.id) for p in popular)
