@@ -6,11 +6,11 @@ import json as jsonlib
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
 ACCESS_LOGGER = "app.access"
+_dumps = jsonlib.JSONEncoder(default=str).encode
 _access = structlog.get_logger(ACCESS_LOGGER)
 # Whether access lines are written straight to stderr (JSON logs at INFO or below).
 _direct_access = False
@@ -27,18 +27,14 @@ def log_access(method: str, path: str, status: int, duration_ms: float) -> None:
     if not _direct_access:
         _access.info("request", method=method, path=path, status=status, duration_ms=duration_ms)
         return
-    line: dict[str, Any] = {
-        "method": method,
-        "path": path,
-        "status": status,
-        "duration_ms": duration_ms,
-        "event": "request",
-        **structlog.contextvars.get_contextvars(),
-        "level": "info",
-        "logger": ACCESS_LOGGER,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-    }
-    sys.stderr.write(jsonlib.dumps(line) + "\n")
+    context = structlog.contextvars.get_contextvars()
+    bound = "".join(f", {_dumps(k)}: {_dumps(v)}" for k, v in context.items())
+    sys.stderr.write(
+        f'{{"method": {_dumps(method)}, "path": {_dumps(path)}, "status": {status}, '
+        f'"duration_ms": {duration_ms!r}, "event": "request"{bound}, "level": "info", '
+        f'"logger": "{ACCESS_LOGGER}", "timestamp": '
+        f'"{datetime.now(UTC).isoformat().replace("+00:00", "Z")}"}}\n'
+    )
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:

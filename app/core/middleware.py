@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
 from app.core.logging import log_access
+from app.core.routing import LeanRoutes
 
 logger = structlog.get_logger("app.access")
 
@@ -93,6 +94,8 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Built on the first request, once every route is in place.
+        self.lean: LeanRoutes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +124,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            lean = self.lean
+            if lean is None:
+                lean = self.lean = LeanRoutes(scope["app"])
+            if not await lean.serve(scope, receive, send_with_id):
+                await self.app(scope, receive, send_with_id)
         except Exception as exc:
             logger.error("unhandled_exception", exc_info=exc)
             if response_started:

@@ -15,12 +15,21 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, _effective_route_context_var, serialize_response
+from fastapi.routing import (
+    APIRoute,
+    _effective_route_context_var,
+    iter_route_contexts,
+    serialize_response,
+)
+from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette._utils import get_route_path
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from app.core.db import close_read_session, get_session, open_read_session
 from app.core.errors import FieldError, Unprocessable
@@ -155,6 +164,81 @@ def lean_read(
         return response
 
     return handle
+
+
+async def _general_only(request: Request) -> Response:
+    raise AssertionError("only for the eligibility test")
+
+
+class LeanRoutes:
+    """The lean reads of an app, served by the outermost middleware itself (`serve`).
+
+    For a GET on a lean route, the request skips the framework's middleware and router: the
+    route is matched here, its path parameters converted, its lean handler called, and an
+    exception answered by the app's own exception handlers, as Starlette's exception layer
+    does. A route is taken only when no route before it (in the app's order) matches its
+    paths for GET, so the match is the one the router would make. With dependency overrides
+    in place (tests), nothing is served here.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.routes: list[tuple[Any, Callable[[Request], Coroutine[Any, Any, Response]]]] = []
+        earlier: list[Any] = []
+        for context in iter_route_contexts(app.routes):
+            # The route as included (prefix, router dependencies): FastAPI's own view of it.
+            route: Any = getattr(context, "_effective_route", None) or context.original_route
+            handler = (
+                lean_read(route, _general_only)
+                if isinstance(context.original_route, AppRoute)
+                else None
+            )
+            if handler is not None:
+                sample = {"type": "http", "method": "GET", "path": _sample_path(route)}
+                if not any(r.matches(sample)[0] is Match.FULL for r in earlier):
+                    self.routes.append((route, handler))
+            earlier.append(route)
+        handlers = app.exception_handlers
+        self.exception_handlers = (
+            {k: v for k, v in handlers.items() if not isinstance(k, int)},
+            {k: v for k, v in handlers.items() if isinstance(k, int)},
+        )
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer the request if it is a GET on a lean route; whether it did."""
+        if scope["method"] != "GET" or self.app.dependency_overrides:
+            return False
+        path = get_route_path(scope)
+        for route, handler in self.routes:
+            found = route.path_regex.match(path)
+            if found is None:
+                continue
+            params = found.groupdict()
+            for name, convertor in route.param_convertors.items():
+                params[name] = convertor.convert(params[name])
+            scope["route"] = route
+            scope["endpoint"] = route.endpoint
+            scope["path_params"] = params
+            scope.setdefault("router", self.app.router)
+            scope["starlette.exception_handlers"] = self.exception_handlers
+            request = Request(scope, receive, send)
+
+            async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+                response = await handler(request)  # noqa: B023 - awaited in this iteration
+                await response(scope, receive, send)
+
+            await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
+            return True
+        return False
+
+
+def _sample_path(route: Any) -> str:
+    """A path the route matches, every parameter an id."""
+    path = str(route.path_format)
+    while "{" in path:
+        start, end = path.index("{"), path.index("}")
+        path = path[:start] + "00000000-0000-4000-8000-000000000000" + path[end + 1 :]
+    return path
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:

@@ -27,7 +27,6 @@ from app.innovations.schemas import (
     InnovationRead,
     InnovationStatus,
     InnovationUpdate,
-    InstitutionRef,
     LineageNode,
 )
 from app.institutions import repository as institutions
@@ -59,9 +58,12 @@ def to_read(row: Mapping[str, Any]) -> InnovationRead:
         initiator=row["initiator"],
         stage=row["stage"],
         launched_on=row["launched_on"],
-        institution=InstitutionRef(
-            id=row["institution_id"], name=row["institution_name"], kind=row["institution_kind"]
-        ),
+        # Nested values as plain data: validated in the same call as the rest.
+        institution={
+            "id": row["institution_id"],
+            "name": row["institution_name"],
+            "kind": row["institution_kind"],
+        },
         region_code=row["region_code"],
         province_code=row["province_code"],
         replica_of_id=row["replica_of_id"],
@@ -75,10 +77,7 @@ def to_read(row: Mapping[str, Any]) -> InnovationRead:
         provinces_reached=row["provinces_reached"],
         latest_verdict=row["latest_verdict"],
         latest_score=float(score) if score is not None else None,
-        awards=[
-            AwardRead.model_validate(a)
-            for a in (json.loads(awards) if isinstance(awards, str) else awards)
-        ],
+        awards=json.loads(awards) if isinstance(awards, str) else awards,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
