@@ -6,7 +6,8 @@
 - A route's `max_body_size=` is enforced by RequestContextMiddleware (as `max_body_bytes`),
   not by Starlette's limiter, which would answer with a plain-text 413, not a problem.
 - A read by id (GET with only a session, an open-data rule and id path parameters) runs on a
-  lean handler: the same dependencies called directly, without the general dependency solver.
+  lean handler: the same dependencies called directly, without the general dependency solver,
+  and RequestContextMiddleware serves it itself (`LeanRoutes`), before the framework's router.
 """
 
 from __future__ import annotations

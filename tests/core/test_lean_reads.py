@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core.routing import AppRoute, lean_read
+from app.core.middleware import RequestContextMiddleware
+from app.core.routing import AppRoute, LeanRoutes, lean_read
+from app.core.schemas import Id
 from app.core.security import Role
 from app.models.innovation import Innovation
+from app.ops.router import Health
 from tests.builders import make_award, make_innovation, make_institution
 from tests.conftest import MakeKey, bearer
 
@@ -126,3 +130,37 @@ async def test_every_lean_route_answers_as_the_general_handler(
         for headers in ({}, admin):
             await both(path, headers=headers)
             await both(path, unknown="1", headers=headers)
+
+
+async def test_a_lean_route_behind_an_earlier_route_for_its_paths_is_left_to_the_router() -> None:
+    """The middleware serves a lean route only where the router would pick that route."""
+    first, second = APIRouter(route_class=AppRoute), APIRouter(route_class=AppRoute)
+
+    @first.get("/things/{name}", response_model=Health)
+    async def by_name(name: str, verbose: bool = False) -> Health:
+        return Health(status=f"first {name}")
+
+    @first.get("/only/{thing_id:id}", response_model=Health)
+    async def only(thing_id: Id) -> Health:
+        return Health(status=f"only {thing_id}")
+
+    @second.get("/things/{thing_id:id}", response_model=Health)
+    async def by_id(thing_id: Id) -> Health:
+        return Health(status="second")
+
+    app = FastAPI()
+    app.add_middleware(RequestContextMiddleware)
+    # These endpoints take no session: the request's read session is never used.
+    unused = SimpleNamespace(info={}, in_transaction=lambda: False)
+    app.state.db = SimpleNamespace(read_sessions=lambda: unused)
+    app.include_router(first)
+    app.include_router(second)
+
+    lean = {route.path_format for route, _ in LeanRoutes(app).routes}
+    assert lean == {"/only/{thing_id}"}
+    thing = uuid.uuid4()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        assert (await client.get(f"/things/{thing}")).json() == {"status": f"first {thing}"}
+        assert (await client.get(f"/only/{thing}")).json() == {"status": f"only {thing}"}
