@@ -562,8 +562,8 @@ def _list_statements(shape: ListShape) -> tuple[Statement, Statement]:
         after = [object() for _ in keys]
         page_slots |= {f"_after{n}": v for n, v in enumerate(after)}
     ranked = repository.RANKED_MATCHES if shape.sort == RELEVANCE else None
-    stmt = repository.page_statement(filters, keys, after, ranked_matches=ranked)
-    page = compile_statement(stmt.limit(_LIMIT_SLOT), page_slots)
+    stmt = repository.page_statement(filters, keys, after, _LIMIT_SLOT, ranked_matches=ranked)
+    page = compile_statement(stmt, page_slots)
     if "q" in slots:
         page = dataclasses.replace(page, planned_per_call=True)
     count = compile_statement(select(func.count()).select_from(Innovation).where(*where), slots)

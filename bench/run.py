@@ -441,23 +441,27 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
     by_province: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         by_province.setdefault(r["province"], []).append((r["id"], r["item"]))
-    # Eight provinces' integration keys; each posts four batches on disjoint commitments (as
-    # far as its province has them), so the 32 batches in flight do not queue on each other's
-    # row locks, as the systems of different provinces would not.
+    # Report posts: eight provinces' integration keys, each on its own commitments.
     provinces = sorted(by_province, key=lambda p: -len(by_province[p]))[:8]
-    keys = {p: await asyncio.to_thread(_quiet_key, url, p) for p in provinces}
+    # Batches: the 32 in flight are disjoint, as the systems of different provinces (or one
+    # province's successive submissions) would be: each province gets as many batches as it
+    # has open commitments for (500 each), the largest first, and only when the provinces
+    # together have fewer than 32 × 500 do batches share commitments.
+    shares = _batch_shares({p: len(c) for p, c in by_province.items()}, CONNECTIONS)
+    keys = {
+        p: await asyncio.to_thread(_quiet_key, url, p) for p in dict.fromkeys([*provinces, *shares])
+    }
     today = date.today().isoformat()
     posts = [
         (f"/api/v1/commitments/{cid}/progress-reports", keys[p], report_body(item, today))
         for p in provinces
         for cid, item in by_province[p][:1000]
     ]
-    batches: list[tuple[str, Path]] = []
-    per_province = 32 // len(provinces)
-    for province in provinces:
+    by_share: dict[str, list[tuple[str, Path]]] = {}
+    for province, count in shares.items():
         pool = list(by_province[province])
         rng.shuffle(pool)
-        for n in range(per_province):
+        for n in range(count):
             chosen = [pool[(n * BATCH + k) % len(pool)] for k in range(BATCH)]
             reports = [
                 {
@@ -473,14 +477,33 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
             ]
             path = workdir / f"batch-{province}-{n}.json"
             path.write_text(json.dumps({"reports": reports}))
-            batches.append((keys[province], path))
-    # Interleave the provinces, so that consecutive batches (those in flight together) are
-    # of different provinces.
+            by_share.setdefault(province, []).append((keys[province], path))
+    # Interleave the provinces, so that consecutive batches are of different provinces.
     batches = [
-        batches[p * per_province + n] for n in range(per_province) for p in range(len(provinces))
+        queue[n]
+        for n in range(max(shares.values()))
+        for queue in by_share.values()
+        if n < len(queue)
     ]
     rng.shuffle(ids)
     return Inputs(ids, lists, deep, searches, posts, batches)
+
+
+def _batch_shares(open_commitments: dict[str, int], batches: int) -> dict[str, int]:
+    """How many of `batches` batches each province posts: one per BATCH open commitments it
+    has (so that they are disjoint), handed out in turn, largest province first; when the
+    provinces have too few for that, the rest go in turn to the largest."""
+    order = sorted(open_commitments, key=lambda p: (-open_commitments[p], p))
+    shares: dict[str, int] = {}
+    left = batches
+    while left:
+        room = [p for p in order if shares.get(p, 0) < open_commitments[p] // BATCH]
+        for province in room or order[: max(1, min(8, left))]:
+            if not left:
+                break
+            shares[province] = shares.get(province, 0) + 1
+            left -= 1
+    return shares
 
 
 def _quiet_key(url: URL, province: str) -> str:

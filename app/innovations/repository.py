@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
-from app.core.pagination import SortKey, keyset_after, order_by
+from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
 from app.core.repository import CompiledQuery, contains, fetch, like_pattern, update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
@@ -300,33 +300,48 @@ _PAGES_MAX = 512
 RANKED_MATCHES = 500
 
 
+def _keys_of(subquery: Any, keys: Sequence[SortKey]) -> list[SortKey]:
+    """`keys` as the columns `_k0`, `_k1`, … of a subquery that selected them."""
+    return [SortKey(subquery.c[f"_k{n}"], k.descending, k.nullable) for n, k in enumerate(keys)]
+
+
 def page_statement(
     filters: Filters,
     keys: Sequence[SortKey],
     after: Sequence[Any] | None,
+    limit: Any,
     *,
     ranked_matches: int | None = None,
 ) -> Select[Any]:
-    """A page's statement (without its LIMIT): the read model with its sort key columns
-    (`_k0`, `_k1`, …) for the cursor, the filters, the order and, with `after`, the keyset.
+    """A page's statement: the read model with its sort key columns (`_k0`, `_k1`, …) for
+    the cursor, the filters, the order, with `after` the keyset, and `limit` (a number or a
+    bind parameter).
 
     With `ranked_matches`, the filters choose that many candidates, the most replicated
-    first, and only those are put in order (relevance is computed for them alone)."""
+    first; their sort keys (relevance) are computed from the candidate rows themselves, and
+    only the page's rows get the read model."""
     key_columns = [k.column.label(f"_k{n}") for n, k in enumerate(keys)]
     where = where_clauses(filters)
     if ranked_matches is not None:
         candidates = (
-            select(Innovation.id)
+            select(Innovation.id.label("candidate_id"), *key_columns)
             .where(*where)
             .order_by(Innovation.replication_count.desc(), Innovation.id.desc())
             .limit(ranked_matches)
-            .correlate(None)
+            .subquery("candidates")
         )
-        where = [Innovation.id.in_(candidates)]
+        page = keyset_page(select(candidates), _keys_of(candidates, keys), after, limit)
+        top = page.subquery("page")
+        return (
+            read_model()
+            .add_columns(*[top.c[f"_k{n}"] for n in range(len(keys))])
+            .join(top, top.c.candidate_id == Innovation.id)
+            .order_by(*order_by(_keys_of(top, keys)))
+        )
     stmt = read_model().add_columns(*key_columns).where(*where).order_by(*order_by(keys))
     if after is not None:
         stmt = stmt.where(keyset_after(keys, after))
-    return stmt
+    return stmt.limit(limit)
 
 
 async def list_page(
@@ -344,10 +359,10 @@ async def list_page(
     shape = (tuple(params), filters.published_only, sort, after is not None, ranked_matches)
     query = _PAGES.get(shape)
     if query is None:
-        stmt = page_statement(filters, keys, after, ranked_matches=ranked_matches)
-        query = CompiledQuery(
-            stmt.limit(bindparam("limit", type_=Integer)), planned_per_call="q" in params
+        stmt = page_statement(
+            filters, keys, after, bindparam("limit", type_=Integer), ranked_matches=ranked_matches
         )
+        query = CompiledQuery(stmt, planned_per_call="q" in params)
         if len(_PAGES) >= _PAGES_MAX:
             _PAGES.clear()
         _PAGES[shape] = query

@@ -129,11 +129,14 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
             text("updated_at DESC"),
             text("id DESC"),
         ),
+        # Also carries what a search matches and ranks (title, search_vector): a search by
+        # relevance walks it in order for its most replicated matches without reading a row.
         Index(
             "ix_innovations_status_replication_count_id",
             "status",
             text("replication_count DESC"),
             text("id DESC"),
+            postgresql_include=["title", "search_vector"],
         ),
         Index("ix_innovations_launched_on_id", text(f"{LAUNCHED_SORT} DESC"), text("id DESC")),
         Index("ix_innovations_title_id", "title", "id"),
