@@ -296,8 +296,11 @@ _PAGES_MAX = 512
 
 # A search sorted by relevance ranks this many matches at most: the most replicated ones (the
 # innovations regions chose to adopt), found through the replications index. Ranking every
-# match of a word that half the registry contains would read half the registry per page.
-RANKED_MATCHES = 500
+# match of a word that half the registry contains would read half the registry per page. The
+# number bounds the work for a word in one row in a hundred (the index walk until that many are
+# found, or every match read): at 1M innovations, 200 takes 9.4 ms on average over the benchmark's
+# words, 500 takes 16.3 ms (`python -m bench.search --ranked 200,500`).
+RANKED_MATCHES = 200
 
 
 def _keys_of(subquery: Any, keys: Sequence[SortKey]) -> list[SortKey]:
