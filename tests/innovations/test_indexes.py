@@ -206,7 +206,11 @@ async def test_seed_is_in_place(seeded: AsyncConnection) -> None:
 SORT_INDEXES = {
     "-launched_on": ("ix_innovations_status_launched_on_id", "ix_innovations_launched_on_id"),
     "title": ("ix_innovations_status_title_id", "ix_innovations_title_id"),
-    "-updated_at": ("ix_innovations_status_updated_at_id", "ix_innovations_updated_at_id"),
+    "-updated_at": (
+        "ix_innovations_published_updated_at_id",
+        "ix_innovations_status_updated_at_id",
+        "ix_innovations_updated_at_id",
+    ),
     "-replications": (
         "ix_innovations_status_replication_count_id",
         "ix_innovations_replication_count_id",
