@@ -457,7 +457,7 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
         for p in provinces
         for cid, item in by_province[p][:1000]
     ]
-    by_share: dict[str, list[tuple[str, Path]]] = {}
+    queues: dict[str, list[tuple[str, Path]]] = {}
     for province, count in shares.items():
         pool = list(by_province[province])
         rng.shuffle(pool)
@@ -477,13 +477,10 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
             ]
             path = workdir / f"batch-{province}-{n}.json"
             path.write_text(json.dumps({"reports": reports}))
-            by_share.setdefault(province, []).append((keys[province], path))
+            queues.setdefault(province, []).append((keys[province], path))
     # Interleave the provinces, so that consecutive batches are of different provinces.
     batches = [
-        queue[n]
-        for n in range(max(shares.values()))
-        for queue in by_share.values()
-        if n < len(queue)
+        queue[n] for n in range(max(shares.values())) for queue in queues.values() if n < len(queue)
     ]
     rng.shuffle(ids)
     return Inputs(ids, lists, deep, searches, posts, batches)
@@ -498,7 +495,7 @@ def _batch_shares(open_commitments: dict[str, int], batches: int) -> dict[str, i
     left = batches
     while left:
         room = [p for p in order if shares.get(p, 0) < open_commitments[p] // BATCH]
-        for province in room or order[: max(1, min(8, left))]:
+        for province in room or order[:8]:
             if not left:
                 break
             shares[province] = shares.get(province, 0) + 1
