@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
 from app.core.logging import log_access
-from app.core.routing import LeanRoutes
+from app.core.routing import MAX_BODY_BYTES_SCOPE_KEY, LeanRoutes
 
 logger = structlog.get_logger("app.access")
 
@@ -70,14 +70,19 @@ def limit_body(scope: Scope, receive: Receive, default_limit: int) -> Receive:
     """`receive` that raises 413 once the body exceeds the limit (handled as a problem).
 
     The limit is read when the body is first read, after routing, so that a route may declare
-    a larger one (AppRoute keeps a route's `max_body_size=` as `max_body_bytes`).
+    a larger one (AppRoute keeps a route's `max_body_size=` as `max_body_bytes`; LeanRoutes
+    puts a lean route's in the scope).
     """
     declared = _content_length(scope)
     received = 0
 
     async def receive_with_limit() -> Message:
         nonlocal received
-        limit = getattr(scope.get("route"), "max_body_bytes", None) or default_limit
+        limit = (
+            scope.get(MAX_BODY_BYTES_SCOPE_KEY)
+            or getattr(scope.get("route"), "max_body_bytes", None)
+            or default_limit
+        )
         if declared is not None and declared > limit:
             raise HTTPException(413)
         message = await receive()
