@@ -228,13 +228,20 @@ def _is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    if isinstance(exc, sa_exc.DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError):
+    if isinstance(
+        exc,
+        sa_exc.DBAPIError
+        | asyncpg.PostgresError
+        | asyncpg.InterfaceError
+        | asyncpg.InternalClientError,
+    ):
         orig = _driver_error(exc)
         return isinstance(
             orig,
             (
                 asyncpg.PostgresConnectionError,
                 asyncpg.InterfaceError,
+                asyncpg.InternalClientError,
                 asyncpg.exceptions.QueryCanceledError,
                 asyncpg.exceptions.LockNotAvailableError,
                 asyncpg.exceptions.CannotConnectNowError,
@@ -388,6 +395,7 @@ def install_error_handlers(app: FastAPI) -> None:
         sa_exc.SQLAlchemyError,
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
         OSError,
         UnicodeError,
     ):

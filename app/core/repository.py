@@ -90,7 +90,16 @@ class CompiledQuery:
         return [params[n] if n in params else self.defaults[n] for n in self.names]
 
 
-_DISCONNECTS = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError, OSError)
+# Errors after which a connection cannot be trusted: lost, or its protocol left mid-exchange
+# (`InternalClientError`: a server that terminates the backend while it is idle leaves it
+# waiting for a reply that never comes).
+_DISCONNECTS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+    OSError,
+)
 
 
 async def _run(
@@ -112,7 +121,9 @@ async def fetch(
     the query runs on one of its connections, with no transaction. Otherwise, on an
     AUTOCOMMIT session the driver runs it on the session's connection; a broken connection is
     invalidated, as SQLAlchemy would, so the pool never hands it out again. In a transaction
-    it goes through SQLAlchemy's connection, which has begun the transaction.
+    it runs on the driver too, inside the session's transaction (begun first if this is its
+    first statement): asyncpg's errors reach the caller untranslated, as they do from the
+    read pool, and the problem handlers know them.
     """
     arguments = query.arguments(params)
     read_pool: tuple[asyncpg.Pool, float] | None = session.info.get("read_pool")
@@ -127,13 +138,27 @@ async def fetch(
         finally:
             await pool.release(driver)
     conn = await session.connection()
-    if conn.sync_connection is not None and conn.sync_connection._is_autocommit_isolation():
-        driver = (await conn.get_raw_connection()).driver_connection
-        try:
-            return await _run(driver, query, arguments)
-        except _DISCONNECTS as exc:
+    raw = await conn.get_raw_connection()
+    connection: asyncpg.Connection = raw.driver_connection
+    try:
+        if conn.sync_connection is None or not conn.sync_connection._is_autocommit_isolation():
+            await _begin(raw.dbapi_connection, connection)
+        return await _run(connection, query, arguments)
+    except Exception as exc:
+        if isinstance(exc, _DISCONNECTS) or connection.is_closed():
             await conn.invalidate(exc)
-            raise
-    result = await conn.exec_driver_sql(query.sql, tuple(arguments))
-    rows: list[Any] = [row._mapping for row in result]
-    return rows
+        raise
+
+
+async def _begin(adapter: Any, driver: asyncpg.Connection) -> None:
+    """Begin the transaction of SQLAlchemy's asyncpg adapter if it has not yet: it begins it
+    on the first statement it runs itself. Begun here as it would (and tracked as its own),
+    the statement runs inside it and the session's commit or rollback ends it; a failure is
+    the driver's own error, which the problem handlers know."""
+    if adapter._transaction is not None:
+        return
+    transaction = driver.transaction(
+        isolation=adapter.isolation_level, readonly=adapter.readonly, deferrable=adapter.deferrable
+    )
+    await transaction.start()
+    adapter._transaction = transaction

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from app.core.db import Session
 from app.core.errors import Forbidden, Unauthorized
+from app.core.repository import CompiledQuery, fetch
 
 KEY_PREFIX = "ih_"
 
@@ -101,6 +102,8 @@ _AUTHENTICATE = text(
     SELECT id, name, role, province_code FROM k
     """
 )
+# Compiled once, run on the driver (`app.core.repository.fetch`): every keyed request runs it.
+_AUTHENTICATE_QUERY = CompiledQuery(_AUTHENTICATE)
 
 
 async def get_principal(
@@ -116,11 +119,12 @@ async def get_principal(
     token = credentials.credentials
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         raise Unauthorized()
-    row = (await session.execute(_AUTHENTICATE, {"key_hash": hash_key(token)})).first()
-    if row is None:
+    rows = await fetch(session, _AUTHENTICATE_QUERY, {"key_hash": hash_key(token)})
+    if not rows:
         raise Unauthorized()
+    row = rows[0]
     principal = Principal(
-        id=row.id, name=row.name, role=Role(row.role), province_code=row.province_code
+        id=row["id"], name=row["name"], role=Role(row["role"]), province_code=row["province_code"]
     )
     request.state.principal = principal
     return principal

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_page
-from app.core.repository import update_versioned
+from app.core.repository import CompiledQuery, fetch, update_versioned
 from app.core.security import Principal
 from app.models.innovation import Innovation
 from app.models.institution import Institution
@@ -418,6 +418,10 @@ _INGEST = text(
 )
 
 
+# Compiled once, run on the driver (`app.core.repository.fetch`).
+_INGEST_QUERY = CompiledQuery(_INGEST)
+
+
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
     """What the database decided for the reports of a batch, in their order.
@@ -442,18 +446,17 @@ async def ingest_reports(
     `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
     principal may only report on commitments of its own province.
     """
-    row = (
-        await session.execute(
-            _INGEST,
-            {
-                "reports": reports_json,
-                "province": principal.province_code if principal.is_scoped else None,
-                "actor_id": principal.id,
-                "actor_role": principal.role.value,
-            },
-        )
-    ).one()
-    return IngestOutcome(row.ids, row.problems, row.signed_on, row.created_at)
+    [row] = await fetch(
+        session,
+        _INGEST_QUERY,
+        {
+            "reports": reports_json,
+            "province": principal.province_code if principal.is_scoped else None,
+            "actor_id": principal.id,
+            "actor_role": principal.role.value,
+        },
+    )
+    return IngestOutcome(row["ids"], row["problems"], row["signed_on"], row["created_at"])
 
 
 async def list_reports(

@@ -14,10 +14,12 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from app.core import repository
 from app.core.pagination import encode_cursor
+from app.core.repository import CompiledQuery
 from app.core.security import Principal, Role
 from app.innovations import service
 from app.innovations.repository import Filters
@@ -102,19 +104,18 @@ async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-def captured(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
-    """Statements (with their driver parameters) the engine sends while the test runs."""
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Statements (with their driver arguments) that compiled queries run on the driver
+    (`app.core.repository.fetch`) while the test runs."""
     statements: list[tuple[str, Any]] = []
+    run = repository._run
 
-    def capture(*args: Any) -> None:
-        _conn, _cursor, statement, parameters, _context, _many = args
-        statements.append((statement, parameters))
+    async def capture(driver: Any, query: CompiledQuery, arguments: list[Any]) -> Any:
+        statements.append((query.sql, tuple(arguments)))
+        return await run(driver, query, arguments)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    monkeypatch.setattr(repository, "_run", capture)
+    return statements
 
 
 async def explain_list(
