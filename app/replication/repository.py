@@ -310,6 +310,21 @@ _INGEST = text(
         WHERE c.id IN (SELECT commitment_id FROM input)
         ORDER BY c.id
         FOR UPDATE
+    ), items AS MATERIALIZED (
+        -- Every action item of the locked commitments, read once: it checks the item updates
+        -- and gives the commitments' progress.
+        SELECT a.id, a.commitment_id, a.weight, a.progress
+        FROM action_items a
+        WHERE a.commitment_id IN (SELECT id FROM locked)
+    ), foreign_items AS (
+        -- Per report, its first item update that names no item of its commitment.
+        SELECT DISTINCT ON (i.ord) i.ord, u.n
+        FROM input i
+        CROSS JOIN jsonb_array_elements(i.item_updates) WITH ORDINALITY AS u(doc, n)
+        LEFT JOIN items a
+            ON a.id = CAST(u.doc ->> 'item_id' AS uuid) AND a.commitment_id = i.commitment_id
+        WHERE a.id IS NULL
+        ORDER BY i.ord, u.n
     ), checked AS MATERIALIZED (
         SELECT i.*, l.status AS commitment_status, l.signed_on, l.adopter_province_code,
             CASE
@@ -319,17 +334,11 @@ _INGEST = text(
                     THEN 'other_province'
                 WHEN l.status = 'cancelled' THEN 'commitment_cancelled'
                 WHEN i.as_of < l.signed_on THEN 'before_signing'
-                ELSE (
-                    SELECT 'foreign_item:' || (u.n - 1)
-                    FROM jsonb_array_elements(i.item_updates) WITH ORDINALITY AS u(doc, n)
-                    WHERE NOT EXISTS (
-                        SELECT 1 FROM action_items a
-                        WHERE a.id = CAST(u.doc ->> 'item_id' AS uuid)
-                          AND a.commitment_id = i.commitment_id)
-                    ORDER BY u.n
-                    LIMIT 1)
+                ELSE 'foreign_item:' || (f.n - 1)
             END AS problem
-        FROM input i LEFT JOIN locked l ON l.id = i.commitment_id
+        FROM input i
+        LEFT JOIN locked l ON l.id = i.commitment_id
+        LEFT JOIN foreign_items f ON f.ord = i.ord
     ), accepted AS MATERIALIZED (
         -- Time-ordered ids (UUID version 7: milliseconds, then the report's position in the
         -- batch, then random bits): reports of one transaction share `created_at`, and the
@@ -371,7 +380,7 @@ _INGEST = text(
         SELECT ai.commitment_id,
                round(sum(ai.weight * coalesce(iu.progress, ai.progress)) / sum(ai.weight), 2)
                    AS progress
-        FROM action_items ai LEFT JOIN items_updated iu ON iu.id = ai.id
+        FROM items ai LEFT JOIN items_updated iu ON iu.id = ai.id
         WHERE ai.commitment_id IN (SELECT commitment_id FROM accepted)
         GROUP BY ai.commitment_id
     ), latest AS (
