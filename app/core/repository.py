@@ -48,6 +48,13 @@ def contains(column: Any, text: str, name: str | None = None) -> Any:
     return column.ilike(pattern if name is None else bindparam(name, pattern), escape="\\")
 
 
+def contains_folded(folded: Any, text: str, name: str) -> Any:
+    """`contains()` on a column that holds another's `lower()`: `folded LIKE lower('%text%')`,
+    which is what ILIKE computes, with no text folded as it is tested. The pattern is the
+    bind parameter `name`."""
+    return folded.like(func.lower(bindparam(name, like_pattern(text))), escape="\\")
+
+
 def like_pattern(text: str) -> str:
     """`%text%` for `ILIKE … ESCAPE '\\'`, with `%`, `_` and `\\` of `text` taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

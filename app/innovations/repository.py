@@ -32,7 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
-from app.core.repository import CompiledQuery, contains, fetch, like_pattern, update_versioned
+from app.core.repository import (
+    CompiledQuery,
+    contains_folded,
+    fetch,
+    like_pattern,
+    update_versioned,
+)
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -126,7 +132,7 @@ def where_clauses(f: Filters) -> list[ColumnElement[bool]]:
         where.append(
             or_(
                 i.search_vector.op("@@")(_tsquery(f.q)),
-                contains(i.title, f.q, name="q_pattern"),
+                contains_folded(i.title_folded, f.q, name="q_pattern"),
             )
         )
     return where
@@ -165,7 +171,7 @@ def relevance(q: str) -> ColumnElement[float]:
     """Full-text rank (title weighs most) plus trigram likeness of the title to the query."""
     return cast(
         func.ts_rank_cd(Innovation.search_vector, _tsquery(q))
-        + func.word_similarity(bindparam("q", q, type_=String), Innovation.title),
+        + func.word_similarity(bindparam("q", q, type_=String), Innovation.title_folded),
         Float,
     )
 

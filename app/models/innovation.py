@@ -104,6 +104,11 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
     search_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True
     )
+    # The title in lower case, stored: a search's title pattern (`title_folded LIKE
+    # lower(pattern)`, which is what ILIKE computes) then folds no title as it tests it.
+    title_folded: Mapped[str] = mapped_column(
+        Text, Computed("lower(title)", persisted=True), deferred=True
+    )
 
     __table_args__ = (
         CheckConstraint(f"sector IN {_in(SECTORS)}", name="sector"),
@@ -129,14 +134,15 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
             text("updated_at DESC"),
             text("id DESC"),
         ),
-        # Also carries what a search matches and ranks (title, search_vector): a search by
-        # relevance walks it in order for its most replicated matches without reading a row.
+        # Also carries what a search matches and ranks (the folded title, search_vector): a
+        # search by relevance walks it in order for its most replicated matches without
+        # reading a row.
         Index(
             "ix_innovations_status_replication_count_id",
             "status",
             text("replication_count DESC"),
             text("id DESC"),
-            postgresql_include=["title", "search_vector"],
+            postgresql_include=["title_folded", "search_vector"],
         ),
         Index("ix_innovations_launched_on_id", text(f"{LAUNCHED_SORT} DESC"), text("id DESC")),
         Index("ix_innovations_title_id", "title", "id"),
@@ -168,9 +174,9 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_innovations_search_vector", "search_vector", postgresql_using="gin"),
         Index(
             "ix_innovations_title_trgm",
-            "title",
+            "title_folded",
             postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
+            postgresql_ops={"title_folded": "gin_trgm_ops"},
         ),
     )
 

@@ -245,6 +245,29 @@ async def test_search_vector_follows_a_title_change(
     assert uuid.UUID(r.json()["id"]) == innovation.id
 
 
+async def test_a_partial_word_matches_the_title_in_either_case_and_follows_its_change(
+    client: httpx.AsyncClient, session: AsyncSession, institution: Institution, admin: Headers
+) -> None:
+    # Partial words reach only the title pattern (no full-text lexeme starts with them), which
+    # is tested against the stored lower-case title: it must fold both sides and follow edits.
+    innovation = await make_innovation(session, institution=institution, title="SiPeKaDu Kota")
+    await make_innovation(session, institution=institution, title="Ekosistem Data")
+
+    assert await search(client, "ipekad") == [str(innovation.id)]
+    assert await search(client, "IPEKAD") == [str(innovation.id)]
+
+    r = await client.patch(
+        f"{URL}/{innovation.id}",
+        json={"title": "Jemput BOLA Kependudukan"},
+        headers=admin | {"If-Match": '"1"'},
+    )
+
+    assert r.status_code == 200, r.text
+    assert await search(client, "ipekad") == []
+    assert await search(client, "mput bol") == [str(innovation.id)]
+    assert await search(client, "mput bol", sort="title") == [str(innovation.id)]
+
+
 @pytest.mark.parametrize("q", ["kantong & | !", "'", ":*", "\\", '"lorem', "(((", "-"])
 async def test_query_syntax_characters_are_searched_not_parsed(
     client: httpx.AsyncClient, session: AsyncSession, institution: Institution, q: str
