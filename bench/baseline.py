@@ -564,7 +564,7 @@ def _list_statements(shape: ListShape) -> tuple[Statement, Statement]:
     ranked = repository.RANKED_MATCHES if shape.sort == RELEVANCE else None
     stmt = repository.page_statement(filters, keys, after, _LIMIT_SLOT, ranked_matches=ranked)
     page = compile_statement(stmt, page_slots)
-    if "q" in slots:
+    if slots:  # as the service: planned per call whenever a filter selects
         page = dataclasses.replace(page, planned_per_call=True)
     count = compile_statement(select(func.count()).select_from(Innovation).where(*where), slots)
     return page, count

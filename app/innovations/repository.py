@@ -371,7 +371,12 @@ async def list_page(
         stmt = page_statement(
             filters, keys, after, bindparam("limit", type_=Integer), ranked_matches=ranked_matches
         )
-        query = CompiledQuery(stmt, planned_per_call="q" in params)
+        # Planned for each call's values whenever a filter selects: how many rows a value
+        # selects varies by value (a Jawa province holds a hundred times a Papua one), and a
+        # prepared statement's generic plan, which assumes an average value (and an average
+        # cursor position), read a filtered page deep in the list through three bitmaps and a
+        # sort in 190 ms instead of the 13 ms of the walk in order (1M innovations).
+        query = CompiledQuery(stmt, planned_per_call=bool(params))
         if len(_PAGES) >= _PAGES_MAX:
             _PAGES.clear()
         _PAGES[shape] = query
