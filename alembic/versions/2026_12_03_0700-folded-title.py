@@ -30,7 +30,24 @@ down_revision: str | None = "20261202_1800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_WALK = ["status", sa.text("replication_count DESC"), sa.text("id DESC")]
+def _walk_index(title: str) -> None:
+    """The replications index that a search by relevance walks, carrying `title`."""
+    op.create_index(
+        "ix_innovations_status_replication_count_id",
+        "innovations",
+        ["status", sa.text("replication_count DESC"), sa.text("id DESC")],
+        postgresql_include=[title, "search_vector"],
+    )
+
+
+def _trigram_index(title: str) -> None:
+    op.create_index(
+        "ix_innovations_title_trgm",
+        "innovations",
+        [title],
+        postgresql_using="gin",
+        postgresql_ops={title: "gin_trgm_ops"},
+    )
 
 
 def upgrade() -> None:
@@ -40,36 +57,14 @@ def upgrade() -> None:
     )
     op.execute("ALTER TABLE innovations ALTER COLUMN title_folded SET STATISTICS 1000")
     op.drop_index("ix_innovations_status_replication_count_id", table_name="innovations")
-    op.create_index(
-        "ix_innovations_status_replication_count_id",
-        "innovations",
-        _WALK,
-        postgresql_include=["title_folded", "search_vector"],
-    )
+    _walk_index("title_folded")
     op.drop_index("ix_innovations_title_trgm", table_name="innovations")
-    op.create_index(
-        "ix_innovations_title_trgm",
-        "innovations",
-        ["title_folded"],
-        postgresql_using="gin",
-        postgresql_ops={"title_folded": "gin_trgm_ops"},
-    )
+    _trigram_index("title_folded")
 
 
 def downgrade() -> None:
     op.drop_index("ix_innovations_title_trgm", table_name="innovations")
     op.drop_index("ix_innovations_status_replication_count_id", table_name="innovations")
     op.drop_column("innovations", "title_folded")
-    op.create_index(
-        "ix_innovations_title_trgm",
-        "innovations",
-        ["title"],
-        postgresql_using="gin",
-        postgresql_ops={"title": "gin_trgm_ops"},
-    )
-    op.create_index(
-        "ix_innovations_status_replication_count_id",
-        "innovations",
-        _WALK,
-        postgresql_include=["title", "search_vector"],
-    )
+    _trigram_index("title")
+    _walk_index("title")
