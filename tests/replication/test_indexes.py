@@ -1,0 +1,259 @@
+"""The commitments list reads its page in index order for both sorts, and every filter it
+offers has an index, on 20,000 commitments (the statements explained are the ones the service
+sends, with their parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.core.pagination import encode_cursor
+from app.replication import service
+from app.replication.repository import CommitmentFilters
+
+INNOVATIONS = 2_000
+COMMITMENTS = 20_000
+
+SEED = [
+    text(
+        "INSERT INTO institutions (id, name, kind, region_code)"
+        " SELECT gen_random_uuid(), 'Dinas Uji ' || code, 'regional_agency', code"
+        " FROM regions WHERE level <> 'province'"
+    ),
+    text(
+        """
+        WITH owners AS (SELECT array_agg(id ORDER BY name) AS ids FROM institutions)
+        INSERT INTO innovations (id, title, sector, form, initiator, stage, status,
+                                 institution_id)
+        SELECT gen_random_uuid(), 'Inovasi ' || g, 'health', 'public_service', 'agency',
+               'implementation', 'published', owners.ids[1 + g % cardinality(owners.ids)]
+        FROM owners, generate_series(1, CAST(:innovations AS int)) AS g
+        """
+    ),
+    text(
+        "INSERT INTO replication_programs (id, name, province_code, fiscal_year, status)"
+        " SELECT gen_random_uuid(), 'Replikasi Inovasi ' || name, code, 2022, 'active'"
+        " FROM regions WHERE level = 'province'"
+    ),
+    # Commitment g: innovation g mod 2,000, adopter 7,919·g mod the institutions (distinct
+    # pairs), in its province's programme; statuses in turn; last changed at a time that does
+    # not follow the rows' order.
+    text(
+        """
+        WITH adopters AS (
+            SELECT array_agg(id ORDER BY name) AS ids,
+                   array_agg(region_code ORDER BY name) AS codes
+            FROM institutions
+        ), innovations AS (SELECT array_agg(id ORDER BY id) AS ids FROM innovations)
+        INSERT INTO commitments (id, program_id, innovation_id, adopter_institution_id,
+                                 adopter_region_code, adopter_province_code,
+                                 origin_province_code, signed_on, target_launch_on, status,
+                                 updated_at)
+        SELECT gen_random_uuid(), p.id, n.ids[1 + g % cardinality(n.ids)], a.ids[k],
+               a.codes[k], left(a.codes[k], 2), '32', date '2020-01-01' + g % 1500,
+               date '2021-01-01' + g % 1500,
+               (ARRAY['committed', 'in_progress', 'stalled', 'launched', 'sustained',
+                      'cancelled'])[1 + g % 6],
+               now() - (abs(hashtext(g::text)) % 1000000) * interval '1 minute'
+        FROM adopters a
+        CROSS JOIN innovations n
+        CROSS JOIN generate_series(1, CAST(:commitments AS int)) AS g
+        CROSS JOIN LATERAL (SELECT 1 + (7919 * g) % cardinality(a.ids) AS k) pick
+        JOIN replication_programs p ON p.province_code = left(a.codes[pick.k], 2)
+        """
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The rows, in a transaction rolled back at the end of the module (ANALYZE inside it)."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            params = {"innovations": INNOVATIONS, "commitments": COMMITMENTS}
+            for statement in SEED:
+                await conn.execute(statement, params)
+            for table in ("institutions", "innovations", "replication_programs", "commitments"):
+                await conn.execute(text(f"ANALYZE {table}"))
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def captured(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        _conn, _cursor, statement, parameters, _context, _many = args
+        statements.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def shown(plan: dict[str, Any], depth: int = 0) -> str:
+    keys = ("Relation Name", "Index Name", "Index Cond", "Filter", "Sort Key")
+    detail = ", ".join(f"{k}: {plan[k]}" for k in keys if k in plan)
+    lines = ["  " * depth + f"{plan['Node Type']} ({detail})"]
+    return "\n".join(lines + [shown(c, depth + 1) for c in plan.get("Plans", [])])
+
+
+async def explain_page(
+    conn: AsyncConnection,
+    captured: list[tuple[str, Any]],
+    filters: CommitmentFilters,
+    sort: str = "-signed_on",
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+        page = await service.list_commitments(
+            session, filters, sort=sort, cursor=cursor, limit=50, include_total=False
+        )
+    assert page.items
+    [(statement, parameters)] = [(s, p) for s, p in captured if "FROM commitments JOIN" in s]
+    captured.clear()
+    raw = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar()
+    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return plan
+
+
+def on_commitments(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [n for n in nodes(plan) if n.get("Relation Name") == "commitments"]
+
+
+def assert_read_in_order_of(plan: dict[str, Any], *indexes: str) -> dict[str, Any]:
+    """The commitments are read by an index scan of one of `indexes`, and never sorted (the
+    planner may prefer the plain sort index, filtering, when a filter matches many rows)."""
+    scans = on_commitments(plan)
+    assert [n["Node Type"] for n in scans] == ["Index Scan"], shown(plan)
+    assert scans[0]["Index Name"] in indexes, shown(plan)
+    sorts = [n for n in nodes(plan) if n["Node Type"] in {"Sort", "Incremental Sort"}]
+    assert not sorts, shown(plan)
+    return scans[0]
+
+
+SIGNED_ON_INDEX = "ix_commitments_signed_on_id"
+UPDATED_AT_INDEX = "ix_commitments_updated_at_id"
+
+
+@pytest.mark.parametrize(
+    ("filters", "sort", "indexes"),
+    [
+        (CommitmentFilters(), "-signed_on", [SIGNED_ON_INDEX]),
+        (CommitmentFilters(), "-updated_at", [UPDATED_AT_INDEX]),
+        (
+            CommitmentFilters(province="33"),
+            "-signed_on",
+            [SIGNED_ON_INDEX, "ix_commitments_adopter_province_code_signed_on_id"],
+        ),
+        (
+            CommitmentFilters(status="in_progress"),
+            "-signed_on",
+            [SIGNED_ON_INDEX, "ix_commitments_status_signed_on_id"],
+        ),
+        (CommitmentFilters(status="in_progress"), "-updated_at", [UPDATED_AT_INDEX]),
+    ],
+    ids=["default", "updated_at", "province", "status", "status-updated_at"],
+)
+async def test_list_page_is_read_in_index_order(
+    seeded: AsyncConnection,
+    captured: list[tuple[str, Any]],
+    filters: CommitmentFilters,
+    sort: str,
+    indexes: list[str],
+) -> None:
+    plan = await explain_page(seeded, captured, filters, sort)
+
+    assert_read_in_order_of(plan, *indexes)
+
+
+async def test_deep_page_by_last_change_starts_inside_its_index(
+    seeded: AsyncConnection, captured: list[tuple[str, Any]]
+) -> None:
+    middle = (
+        await seeded.execute(
+            text(
+                "SELECT updated_at FROM commitments ORDER BY updated_at DESC"
+                " OFFSET CAST(:half AS int) LIMIT 1"
+            ),
+            {"half": COMMITMENTS // 2},
+        )
+    ).scalar_one()
+    assert isinstance(middle, datetime)
+    assert middle.tzinfo is not None
+    cursor = encode_cursor("-updated_at", [middle.astimezone(UTC), uuid.UUID(int=2**127)])
+
+    plan = await explain_page(seeded, captured, CommitmentFilters(), "-updated_at", cursor)
+
+    scan = assert_read_in_order_of(plan, UPDATED_AT_INDEX)
+    assert "ROW(" in scan.get("Index Cond", ""), shown(plan)
+
+
+@pytest.mark.parametrize("sort", ["-signed_on", "-updated_at"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        CommitmentFilters(province="51"),
+        CommitmentFilters(status="cancelled"),
+        CommitmentFilters(overdue=True),
+        CommitmentFilters(stale=True),
+        CommitmentFilters(program_id=uuid.UUID(int=0)),
+        CommitmentFilters(innovation_id=uuid.UUID(int=0)),
+        CommitmentFilters(adopter_id=uuid.UUID(int=0)),
+    ],
+    ids=["province", "status", "overdue", "stale", "program", "innovation", "adopter"],
+)
+async def test_every_filter_reads_an_index(
+    seeded: AsyncConnection,
+    captured: list[tuple[str, Any]],
+    filters: CommitmentFilters,
+    sort: str,
+) -> None:
+    filters = await with_real_ids(seeded, filters)
+
+    plan = await explain_page(seeded, captured, filters, sort)
+
+    scans = on_commitments(plan)
+    assert scans, shown(plan)
+    assert "Seq Scan" not in {n["Node Type"] for n in scans}, shown(plan)
+
+
+async def with_real_ids(conn: AsyncConnection, filters: CommitmentFilters) -> CommitmentFilters:
+    """The placeholder ids of `filters` replaced by those of the first commitment."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT program_id, innovation_id, adopter_institution_id FROM commitments"
+                " ORDER BY id LIMIT 1"
+            )
+        )
+    ).one()
+    placeholder = uuid.UUID(int=0)
+    return CommitmentFilters(
+        program_id=row.program_id if filters.program_id == placeholder else None,
+        innovation_id=row.innovation_id if filters.innovation_id == placeholder else None,
+        adopter_id=row.adopter_institution_id if filters.adopter_id == placeholder else None,
+        province=filters.province,
+        status=filters.status,
+        overdue=filters.overdue,
+        stale=filters.stale,
+    )
