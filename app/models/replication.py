@@ -102,7 +102,6 @@ class Commitment(UUIDPrimaryKey, Timestamps, Versioned, Base):
         CheckConstraint("budget_idr >= 0", name="budget_idr"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_commitments_signed_on_id", text("signed_on DESC"), text("id DESC")),
-        Index("ix_commitments_updated_at_id", text("updated_at DESC"), text("id DESC")),
         # Covers the read model's replication figures (by status, provinces reached).
         Index(
             "ix_commitments_innovation_id_status",

@@ -1,6 +1,10 @@
-"""The commitments list reads its page in index order for both sorts, and every filter it
+"""The commitments list by signing date reads its page in index order, and every filter it
 offers has an index, on 20,000 commitments (the statements explained are the ones the service
 sends, with their parameters).
+
+The sort by last change (`-updated_at`) has no index on purpose: an index on `updated_at` makes
+every update of a commitment by a progress report a non-HOT update (a new entry in each of the
+table's indexes), which took batch ingestion at 1M innovations from 16 to 2 batches a second.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -152,14 +156,12 @@ def assert_read_in_order_of(plan: dict[str, Any], *indexes: str) -> dict[str, An
 
 
 SIGNED_ON_INDEX = "ix_commitments_signed_on_id"
-UPDATED_AT_INDEX = "ix_commitments_updated_at_id"
 
 
 @pytest.mark.parametrize(
     ("filters", "sort", "indexes"),
     [
         (CommitmentFilters(), "-signed_on", [SIGNED_ON_INDEX]),
-        (CommitmentFilters(), "-updated_at", [UPDATED_AT_INDEX]),
         (
             CommitmentFilters(province="33"),
             "-signed_on",
@@ -170,9 +172,8 @@ UPDATED_AT_INDEX = "ix_commitments_updated_at_id"
             "-signed_on",
             [SIGNED_ON_INDEX, "ix_commitments_status_signed_on_id"],
         ),
-        (CommitmentFilters(status="in_progress"), "-updated_at", [UPDATED_AT_INDEX]),
     ],
-    ids=["default", "updated_at", "province", "status", "status-updated_at"],
+    ids=["default", "province", "status"],
 )
 async def test_list_page_is_read_in_index_order(
     seeded: AsyncConnection,
@@ -186,29 +187,17 @@ async def test_list_page_is_read_in_index_order(
     assert_read_in_order_of(plan, *indexes)
 
 
-async def test_deep_page_by_last_change_starts_inside_its_index(
+async def test_deep_page_starts_inside_the_signing_index(
     seeded: AsyncConnection, captured: list[tuple[str, Any]]
 ) -> None:
-    middle = (
-        await seeded.execute(
-            text(
-                "SELECT updated_at FROM commitments ORDER BY updated_at DESC"
-                " OFFSET CAST(:half AS int) LIMIT 1"
-            ),
-            {"half": COMMITMENTS // 2},
-        )
-    ).scalar_one()
-    assert isinstance(middle, datetime)
-    assert middle.tzinfo is not None
-    cursor = encode_cursor("-updated_at", [middle.astimezone(UTC), uuid.UUID(int=2**127)])
+    cursor = encode_cursor("-signed_on", [date(2022, 1, 1), uuid.UUID(int=2**127)])
 
-    plan = await explain_page(seeded, captured, CommitmentFilters(), "-updated_at", cursor)
+    plan = await explain_page(seeded, captured, CommitmentFilters(), "-signed_on", cursor)
 
-    scan = assert_read_in_order_of(plan, UPDATED_AT_INDEX)
+    scan = assert_read_in_order_of(plan, SIGNED_ON_INDEX)
     assert "ROW(" in scan.get("Index Cond", ""), shown(plan)
 
 
-@pytest.mark.parametrize("sort", ["-signed_on", "-updated_at"])
 @pytest.mark.parametrize(
     "filters",
     [
@@ -226,11 +215,10 @@ async def test_every_filter_reads_an_index(
     seeded: AsyncConnection,
     captured: list[tuple[str, Any]],
     filters: CommitmentFilters,
-    sort: str,
 ) -> None:
     filters = await with_real_ids(seeded, filters)
 
-    plan = await explain_page(seeded, captured, filters, sort)
+    plan = await explain_page(seeded, captured, filters)
 
     scans = on_commitments(plan)
     assert scans, shown(plan)
