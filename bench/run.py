@@ -65,6 +65,8 @@ CONNECTIONS = 32
 SERVICE_APP = "inovasi-hub"
 BASELINE_APP = "inovasi-baseline"
 BATCH = 500
+# Distinct batches per connection in bulk_ingest (see `inputs`).
+BATCH_ROUNDS = 4
 
 # A cluster for benchmarks: the data fit in memory, pg_stat_statements counts statements.
 CLUSTER_SETTINGS = {
@@ -239,13 +241,42 @@ def wrk(base: str, script: Path, seconds: float) -> dict[str, Any]:
     return dict(json.loads(line.removeprefix("RESULT ")))
 
 
+async def drained(url: URL, app: str) -> None:
+    """Wait (up to a minute) until none of `app`'s database sessions is busy.
+
+    wrk stops sending when its time is up, not when its requests are answered: 32 batches
+    of 500 reports may still run for seconds. Left running, they would take the machine from
+    the next run and, on the same commitments, hold the locks the other app's requests wait
+    for (as the baseline's foreign key checks and the service's row locks then deadlock).
+    """
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                busy = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND application_name = $2 AND state <> 'idle'",
+                    url.database,
+                    app,
+                )
+                if not busy:
+                    break
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        print(f"    {app} still busy after a minute", flush=True)
+    finally:
+        await conn.close()
+
+
 def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds: float) -> Run:
     wrk(base, script, warmup)
+    asyncio.run(drained(url, app))
     backends = asyncio.run(backend_pids(url, app))
     asyncio.run(_statements(url, reset=True))
     app_cpu, db_cpu = cpu_seconds(base.pids), cpu_seconds(backends)
     result = wrk(base, script, seconds)
     app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_seconds(backends) - db_cpu
+    asyncio.run(drained(url, app))
     statements = asyncio.run(_statements(url, reset=False))
     n = max(result["requests"], 1)
     return Run(
@@ -443,11 +474,19 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
         by_province.setdefault(r["province"], []).append((r["id"], r["item"]))
     # Report posts: eight provinces' integration keys, each on its own commitments.
     provinces = sorted(by_province, key=lambda p: -len(by_province[p]))[:8]
-    # Batches: the 32 in flight are disjoint, as the systems of different provinces (or one
-    # province's successive submissions) would be: each province gets as many batches as it
-    # has open commitments for (500 each), the largest first, and only when the provinces
-    # together have fewer than 32 × 500 do batches share commitments.
-    shares = _batch_shares({p: len(c) for p, c in by_province.items()}, CONNECTIONS)
+    # Batches: disjoint, as the systems of different provinces (or one province's successive
+    # submissions) would be: each province gets as many batches as it has open commitments
+    # for (500 each), the largest first, and only when the provinces together have fewer than
+    # 32 × 500 do batches share commitments. wrk hands them out in turn; with only as many
+    # batches as connections, a batch came round again while a slow sending of it still held
+    # its commitments' locks, and the second waited on the first (up to the lock timeout).
+    # Up to four times as many batches as connections, as far as they stay disjoint, keep
+    # the two sendings of a batch up to 128 requests apart.
+    open_commitments = {p: len(c) for p, c in by_province.items()}
+    disjoint = sum(n // BATCH for n in open_commitments.values())
+    shares = _batch_shares(
+        open_commitments, max(CONNECTIONS, min(BATCH_ROUNDS * CONNECTIONS, disjoint))
+    )
     keys = {
         p: await asyncio.to_thread(_quiet_key, url, p) for p in dict.fromkeys([*provinces, *shares])
     }
