@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -25,6 +25,7 @@ from app.innovations import repository as innovations_repository
 from app.innovations import service
 from app.innovations.repository import Filters
 from app.models.innovation import UNDATED
+from tests.plans import nodes
 
 ROWS = 20_000
 SECTORS = (
@@ -154,12 +155,6 @@ def _compact(plan: dict[str, Any], depth: int = 0) -> str:
     lines = ["  " * depth + f"{plan['Node Type']} ({detail})"]
     lines += [_compact(child, depth + 1) for child in plan.get("Plans", [])]
     return "\n".join(lines)
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def on_innovations(plan: dict[str, Any]) -> list[dict[str, Any]]:

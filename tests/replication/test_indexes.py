@@ -16,12 +16,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.pagination import encode_cursor
 from app.replication import service
 from app.replication.repository import CommitmentFilters
+from tests.plans import nodes, shown, statements_sent
 
 INNOVATIONS = 2_000
 COMMITMENTS = 20_000
@@ -95,30 +96,8 @@ async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 def captured(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
-    statements: list[tuple[str, Any]] = []
-
-    def capture(*args: Any) -> None:
-        _conn, _cursor, statement, parameters, _context, _many = args
-        statements.append((statement, parameters))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    try:
+    with statements_sent(engine) as statements:
         yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", capture)
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
-
-
-def shown(plan: dict[str, Any], depth: int = 0) -> str:
-    keys = ("Relation Name", "Index Name", "Index Cond", "Filter", "Sort Key")
-    detail = ", ".join(f"{k}: {plan[k]}" for k in keys if k in plan)
-    lines = ["  " * depth + f"{plan['Node Type']} ({detail})"]
-    return "\n".join(lines + [shown(c, depth + 1) for c in plan.get("Plans", [])])
 
 
 async def explain_page(
