@@ -1,14 +1,16 @@
-"""Reading the plans of the statements the service sends: capture them as they go to the
-driver, then walk and print `EXPLAIN (FORMAT JSON)` output."""
+"""Reading the plans of the statements the service sends: rows seeded in a rolled-back
+transaction, the statements captured as they go to the driver, their `EXPLAIN (FORMAT JSON)`
+walked, printed and checked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 @contextmanager
@@ -40,3 +42,49 @@ def shown(plan: dict[str, Any], depth: int = 0) -> str:
     detail = ", ".join(f"{k}: {plan[k]}" for k in keys if k in plan)
     lines = ["  " * depth + f"{plan['Node Type']} ({detail})"]
     return "\n".join(lines + [shown(c, depth + 1) for c in plan.get("Plans", [])])
+
+
+@asynccontextmanager
+async def seeded(
+    engine: AsyncEngine, statements: Sequence[Any], params: dict[str, Any], tables: Sequence[str]
+) -> AsyncIterator[AsyncConnection]:
+    """A connection holding `statements`' rows (run with `params`) in a transaction that is
+    rolled back at the end, with `tables` analyzed inside it."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            for statement in statements:
+                await conn.execute(statement, params)
+            for table in tables:
+                await conn.execute(text(f"ANALYZE {table}"))
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+async def explain_sent(
+    conn: AsyncConnection, captured: list[tuple[str, Any]], marker: str
+) -> dict[str, Any]:
+    """The plan of the one captured statement containing `marker`, with its parameters (the
+    captured statements are cleared)."""
+    [(statement, parameters)] = [(s, p) for s, p in captured if marker in s]
+    captured.clear()
+    raw = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar()
+    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    return plan
+
+
+def scans_of(plan: dict[str, Any], relation: str) -> list[dict[str, Any]]:
+    """The plan's nodes that read `relation`."""
+    return [n for n in nodes(plan) if n.get("Relation Name") == relation]
+
+
+def assert_read_in_order_of(plan: dict[str, Any], relation: str, *indexes: str) -> dict[str, Any]:
+    """`relation` is read by an index scan of one of `indexes`, and nothing is sorted (the
+    planner may prefer the plain sort index, filtering, when a filter matches many rows)."""
+    scans = scans_of(plan, relation)
+    assert [n["Node Type"] for n in scans] == ["Index Scan"], shown(plan)
+    assert scans[0]["Index Name"] in indexes, shown(plan)
+    sorts = [n for n in nodes(plan) if n["Node Type"] in {"Sort", "Incremental Sort"}]
+    assert not sorts, shown(plan)
+    return scans[0]

@@ -9,7 +9,6 @@ table's indexes), which took batch ingestion at 1M innovations from 16 to 2 batc
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -22,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.core.pagination import encode_cursor
 from app.replication import service
 from app.replication.repository import CommitmentFilters
-from tests.plans import nodes, shown, statements_sent
+from tests import plans
+from tests.plans import explain_sent, scans_of, shown, statements_sent
 
 INNOVATIONS = 2_000
 COMMITMENTS = 20_000
@@ -81,17 +81,13 @@ SEED = [
 @pytest.fixture(scope="module")
 async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """The rows, in a transaction rolled back at the end of the module (ANALYZE inside it)."""
-    async with engine.connect() as conn:
-        transaction = await conn.begin()
-        try:
-            params = {"innovations": INNOVATIONS, "commitments": COMMITMENTS}
-            for statement in SEED:
-                await conn.execute(statement, params)
-            for table in ("institutions", "innovations", "replication_programs", "commitments"):
-                await conn.execute(text(f"ANALYZE {table}"))
-            yield conn
-        finally:
-            await transaction.rollback()
+    async with plans.seeded(
+        engine,
+        SEED,
+        {"innovations": INNOVATIONS, "commitments": COMMITMENTS},
+        ("institutions", "innovations", "replication_programs", "commitments"),
+    ) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -112,26 +108,15 @@ async def explain_page(
             session, filters, sort=sort, cursor=cursor, limit=50, include_total=False
         )
     assert page.items
-    [(statement, parameters)] = [(s, p) for s, p in captured if "FROM commitments JOIN" in s]
-    captured.clear()
-    raw = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar()
-    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    return plan
+    return await explain_sent(conn, captured, "FROM commitments JOIN")
 
 
 def on_commitments(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [n for n in nodes(plan) if n.get("Relation Name") == "commitments"]
+    return scans_of(plan, "commitments")
 
 
 def assert_read_in_order_of(plan: dict[str, Any], *indexes: str) -> dict[str, Any]:
-    """The commitments are read by an index scan of one of `indexes`, and never sorted (the
-    planner may prefer the plain sort index, filtering, when a filter matches many rows)."""
-    scans = on_commitments(plan)
-    assert [n["Node Type"] for n in scans] == ["Index Scan"], shown(plan)
-    assert scans[0]["Index Name"] in indexes, shown(plan)
-    sorts = [n for n in nodes(plan) if n["Node Type"] in {"Sort", "Incremental Sort"}]
-    assert not sorts, shown(plan)
-    return scans[0]
+    return plans.assert_read_in_order_of(plan, "commitments", *indexes)
 
 
 SIGNED_ON_INDEX = "ix_commitments_signed_on_id"

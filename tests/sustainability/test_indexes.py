@@ -4,7 +4,6 @@ assessments (the statements explained are the ones the service sends, with their
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -16,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.core.pagination import encode_cursor
 from app.sustainability import service
 from app.sustainability.repository import AssessmentFilters
-from tests.plans import nodes, shown, statements_sent
+from tests import plans
+from tests.plans import explain_sent, nodes, scans_of, shown, statements_sent
 
 INNOVATIONS = 2_000
 PERIODS = (2015, 2024)  # ten periods each: 20,000 assessments
@@ -61,17 +61,13 @@ SEED = [
 @pytest.fixture(scope="module")
 async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """The rows, in a transaction rolled back at the end of the module (ANALYZE inside it)."""
-    async with engine.connect() as conn:
-        transaction = await conn.begin()
-        try:
-            params = {"innovations": INNOVATIONS, "first": PERIODS[0], "last": PERIODS[1]}
-            for statement in SEED:
-                await conn.execute(statement, params)
-            for table in ("institutions", "innovations", "sustainability_assessments"):
-                await conn.execute(text(f"ANALYZE {table}"))
-            yield conn
-        finally:
-            await transaction.rollback()
+    async with plans.seeded(
+        engine,
+        SEED,
+        {"innovations": INNOVATIONS, "first": PERIODS[0], "last": PERIODS[1]},
+        ("institutions", "innovations", "sustainability_assessments"),
+    ) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -92,29 +88,15 @@ async def explain_page(
             session, filters, sort=sort, cursor=cursor, limit=50, include_total=False
         )
     assert page.items
-    [(statement, parameters)] = [
-        (s, p) for s, p in captured if "FROM sustainability_assessments JOIN" in s
-    ]
-    captured.clear()
-    raw = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).scalar()
-    plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    return plan
+    return await explain_sent(conn, captured, "FROM sustainability_assessments JOIN")
 
 
 def on_assessments(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [n for n in nodes(plan) if n.get("Relation Name") == "sustainability_assessments"]
+    return scans_of(plan, "sustainability_assessments")
 
 
 def assert_read_in_order_of(plan: dict[str, Any], *indexes: str) -> dict[str, Any]:
-    """The assessments are read by an index scan of one of `indexes`, and never sorted (the
-    planner may prefer the plain sort index, filtering, when a filter matches many rows)."""
-    scans = on_assessments(plan)
-    assert [n["Node Type"] for n in scans] == ["Index Scan"], shown(plan)
-    assert scans[0]["Index Name"] in indexes, shown(plan)
-    assert not [n for n in nodes(plan) if n["Node Type"] in {"Sort", "Incremental Sort"}], shown(
-        plan
-    )
-    return scans[0]
+    return plans.assert_read_in_order_of(plan, "sustainability_assessments", *indexes)
 
 
 PERIOD_INDEX = "ix_sustainability_assessments_period_id"
