@@ -241,6 +241,27 @@ def wrk(base: str, script: Path, seconds: float) -> dict[str, Any]:
     return dict(json.loads(line.removeprefix("RESULT ")))
 
 
+async def _until_none(
+    conn: asyncpg.Connection,
+    count: str,
+    args: tuple[Any, ...],
+    *,
+    seconds: float,
+    every: float,
+    late: str,
+) -> None:
+    """Poll `count` (a `SELECT count(*)`) every `every` seconds until it is 0; after `seconds`
+    print `late` and go on."""
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                if not await conn.fetchval(count, *args):
+                    return
+                await asyncio.sleep(every)
+    except TimeoutError:
+        print(f"    {late}", flush=True)
+
+
 async def drained(url: URL, app: str) -> None:
     """Wait (up to a minute) until none of `app`'s database sessions is busy.
 
@@ -251,19 +272,15 @@ async def drained(url: URL, app: str) -> None:
     """
     conn = await asyncpg.connect(**connect_kwargs(url))
     try:
-        async with asyncio.timeout(60):
-            while True:
-                busy = await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = $1 AND application_name = $2 AND state <> 'idle'",
-                    url.database,
-                    app,
-                )
-                if not busy:
-                    break
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        print(f"    {app} still busy after a minute", flush=True)
+        await _until_none(
+            conn,
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = $1 AND application_name = $2 AND state <> 'idle'",
+            (url.database, app),
+            seconds=60,
+            every=0.05,
+            late=f"{app} still busy after a minute",
+        )
     finally:
         await conn.close()
 
@@ -281,16 +298,14 @@ async def settled(url: URL) -> None:
     try:
         with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
             await conn.execute("CHECKPOINT")
-        async with asyncio.timeout(300):
-            while True:
-                vacuuming = await conn.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
-                )
-                if not vacuuming:
-                    break
-                await asyncio.sleep(0.5)
-    except TimeoutError:
-        print("    autovacuum still running after five minutes", flush=True)
+        await _until_none(
+            conn,
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+            (),
+            seconds=300,
+            every=0.5,
+            late="autovacuum still running after five minutes",
+        )
     finally:
         await conn.close()
 
