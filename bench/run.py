@@ -778,8 +778,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"PostgreSQL {m['postgresql']}; Python {m['python']}; {m['load_generator']}.",
         "",
         "| rows | workers | scenario | service req/s | p50 ms | p99 ms | baseline req/s | "
-        "p50 ms | p99 ms | ratio | errors | app CPU ms/req | SQL/req (service, baseline) |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "p50 ms | p99 ms | ratio | errors | app CPU ms/req | PostgreSQL CPU ms/req | "
+        "SQL/req (service, baseline) |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for size in report["sizes"]:
         for workers, results in size["workers"].items():
@@ -801,7 +802,8 @@ def markdown(report: dict[str, Any]) -> str:
                     f"{s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {base_rate} | {b['p50_ms']:.1f} | "
                     f"{b['p99_ms']:.1f} | {_ratio_text(row['ratio'])} | "
                     f"{s['errors']}/{b['errors']} | "
-                    f"{s['app_cpu_ms']:.2f} / {b['app_cpu_ms']:.2f} | {sql(s)}, {sql(b)} |"
+                    f"{s['app_cpu_ms']:.2f} / {b['app_cpu_ms']:.2f} | "
+                    f"{s['db_cpu_ms']:.2f} / {b['db_cpu_ms']:.2f} | {sql(s)}, {sql(b)} |"
                 )
             for scenario in PACED:
                 half = results.get(f"{scenario}_half_load")
@@ -812,7 +814,7 @@ def markdown(report: dict[str, Any]) -> str:
                     f"capacity ({half['target_requests_per_s']:,.0f}/s) | "
                     f"{half['requests_per_s']:,.0f} | {half['p50_ms']:.1f} | "
                     f"{half['p99_ms']:.1f} | | | | | {half['errors']} | "
-                    f"{half['app_cpu_ms']:.2f} | |"
+                    f"{half['app_cpu_ms']:.2f} | {half['db_cpu_ms']:.2f} | |"
                 )
     lines += ["", "Data sets:", ""]
     for size in report["sizes"]:
@@ -888,6 +890,14 @@ def targets(report: dict[str, Any]) -> list[str]:
     def check(name: str, ok: bool, figure: str) -> None:
         out.append(f"{'met   ' if ok else 'MISSED'} {name}: {figure}")
 
+    cores = report["machine"]["cores"]
+
+    def cpu(row: dict[str, Any]) -> tuple[str, float]:
+        """The CPU a request costs (the app's and its PostgreSQL backends'), and the rate at
+        which that would keep every core of the machine busy."""
+        app, db = row["app_cpu_ms"], row["db_cpu_ms"]
+        return f"{app:.1f} + {db:.1f} ms", cores * 1000 / (app + db)
+
     sizes = report["sizes"]
     for size in sizes:
         one = size["workers"].get("1", {})
@@ -907,9 +917,28 @@ def targets(report: dict[str, Any]) -> list[str]:
         if "bulk_ingest" in one:
             rate = one["bulk_ingest"]["service"]["reports_per_s"]
             check(f"bulk_ingest ≥ 30,000 reports/s ({label})", rate >= 30_000, f"{rate:,}")
+            (service, service_max), (baseline, baseline_max) = (
+                cpu(one["bulk_ingest"][app]) for app in ("service", "baseline")
+            )
+            out.append(
+                f"info   bulk_ingest CPU per batch, app + PostgreSQL ({label}): service "
+                f"{service}, baseline {baseline}; {cores} cores allow at most "
+                f"{service_max * BATCH:,.0f} and {baseline_max * BATCH:,.0f} reports/s"
+            )
         if "search" in one and size["innovations"] >= 1_000_000:
             p99 = one["search"]["service"]["p99_ms"]
             check(f"search p99 ≤ 50 ms at 1M ({label})", p99 <= 50, f"{p99:.1f} ms")
+            # In a closed loop the mean latency is connections / rate, and p99 is above it.
+            needed = CONNECTIONS / 0.050
+            (service, service_max), (baseline, baseline_max) = (
+                cpu(one["search"][app]) for app in ("service", "baseline")
+            )
+            out.append(
+                f"info   search CPU per request, app + PostgreSQL ({label}): service {service}, "
+                f"baseline {baseline}; {cores} cores allow at most {service_max:,.0f} and "
+                f"{baseline_max:,.0f} req/s, where a p99 of 50 ms at {CONNECTIONS} connections "
+                f"needs over {needed:,.0f} req/s ({cores * 1000 / needed:.1f} ms of CPU a search)"
+            )
             paced = one.get("search_half_load")
             if paced:  # not a target: the same p99 when the service is not saturated
                 out.append(
