@@ -167,7 +167,15 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_innovations_stage", "stage"),
         Index("ix_innovations_scale", "scale"),
         Index("ix_innovations_institution_id", "institution_id"),
-        Index("ix_innovations_province_code", "province_code"),
+        # A province's innovations in the default order (it also serves the province filter
+        # under any other sort).
+        Index(
+            "ix_innovations_province_code_status_launched_on_id",
+            "province_code",
+            "status",
+            text(f"{LAUNCHED_SORT} DESC"),
+            text("id DESC"),
+        ),
         Index("ix_innovations_region_code", "region_code"),
         Index("ix_innovations_replica_of_id", "replica_of_id"),
         # Search: full text (Indonesian stemming) and trigrams for partial names and acronyms.

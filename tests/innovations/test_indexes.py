@@ -24,7 +24,7 @@ from app.core.security import Principal, Role
 from app.innovations import repository as innovations_repository
 from app.innovations import service
 from app.innovations.repository import Filters
-from app.models.innovation import UNDATED
+from app.models.innovation import LAUNCHED_SORT, UNDATED
 from tests.plans import nodes
 
 ROWS = 20_000
@@ -290,6 +290,38 @@ async def test_writer_default_list_reads_the_launched_on_index(
     plan = await explain_list(seeded, captured, Filters(), principal=ADMIN)
 
     assert_ordered_by_index(plan, "ix_innovations_launched_on_id")
+
+
+PROVINCE_INDEX = "ix_innovations_province_code_status_launched_on_id"
+
+
+async def test_province_first_page_reads_the_province_index_in_order(
+    seeded: AsyncConnection, captured: list[tuple[str, Any]]
+) -> None:
+    plan = await explain_list(seeded, captured, Filters(province="33"))
+
+    assert_ordered_by_index(plan, PROVINCE_INDEX)
+
+
+async def test_province_deep_page_starts_inside_the_province_index(
+    seeded: AsyncConnection, captured: list[tuple[str, Any]]
+) -> None:
+    row = (
+        await seeded.execute(
+            text(
+                f"SELECT {LAUNCHED_SORT} AS launched, id FROM innovations"  # noqa: S608
+                " WHERE status = 'published' AND province_code = '33'"
+                f" ORDER BY {MIDDLE_OF['-launched_on']} OFFSET 100 LIMIT 1"
+            )
+        )
+    ).one()
+    cursor = encode_cursor("-launched_on", [row.launched, row.id])
+
+    plan = await explain_list(seeded, captured, Filters(province="33"), cursor=cursor)
+
+    assert_ordered_by_index(plan, PROVINCE_INDEX)
+    [scan] = on_innovations(plan)
+    assert "ROW(" in scan.get("Index Cond", ""), _compact(plan)
 
 
 @pytest.mark.parametrize(
