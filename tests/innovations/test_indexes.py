@@ -24,7 +24,7 @@ from app.core.security import Principal, Role
 from app.innovations import repository as innovations_repository
 from app.innovations import service
 from app.innovations.repository import Filters
-from app.models.innovation import LAUNCHED_SORT, UNDATED
+from app.models.innovation import UNDATED
 from tests.plans import nodes
 
 ROWS = 20_000
@@ -221,16 +221,21 @@ MIDDLE_OF = {
 }
 
 
-async def deep_cursor(conn: AsyncConnection, sort: str) -> str:
-    """A cursor a third of the way into the published innovations in `sort` order."""
+async def deep_cursor(
+    conn: AsyncConnection, sort: str, province: str | None = None, offset: int = ROWS // 3
+) -> str:
+    """A cursor `offset` rows into the published innovations (of `province`, if given) in
+    `sort` order: by default a third of the way into all of them."""
     row = (
         await conn.execute(
             text(
                 f"SELECT coalesce(launched_on, '{UNDATED}'::date) AS launched,"  # noqa: S608
                 " title, updated_at, replication_count, id"
-                f" FROM innovations WHERE status = 'published' ORDER BY {MIDDLE_OF[sort]}"
-                f" OFFSET {ROWS // 3} LIMIT 1"
-            )
+                " FROM innovations WHERE status = 'published'"
+                " AND (CAST(:province AS text) IS NULL OR province_code = :province)"
+                f" ORDER BY {MIDDLE_OF[sort]} OFFSET {offset} LIMIT 1"
+            ),
+            {"province": province},
         )
     ).one()
     key = {
@@ -306,16 +311,7 @@ async def test_province_first_page_reads_the_province_index_in_order(
 async def test_province_deep_page_starts_inside_the_province_index(
     seeded: AsyncConnection, captured: list[tuple[str, Any]]
 ) -> None:
-    row = (
-        await seeded.execute(
-            text(
-                f"SELECT {LAUNCHED_SORT} AS launched, id FROM innovations"  # noqa: S608
-                " WHERE status = 'published' AND province_code = '33'"
-                f" ORDER BY {MIDDLE_OF['-launched_on']} OFFSET 100 LIMIT 1"
-            )
-        )
-    ).one()
-    cursor = encode_cursor("-launched_on", [row.launched, row.id])
+    cursor = await deep_cursor(seeded, "-launched_on", province="33", offset=100)
 
     plan = await explain_list(seeded, captured, Filters(province="33"), cursor=cursor)
 
