@@ -12,15 +12,16 @@ SELECT` over `generate_series`; every random choice is a hash of the row's numbe
 `random()`), so two runs give the same data, ids included (except the events' `txid`).
 
 Derived columns are filled as the service would have left them: the innovations' region,
-province and `replication_count` (commitments not cancelled); each commitment's adopter
-region and province, origin province, `progress` (weighted mean of its action items, else its
-latest percentage), `latest_percent`/`latest_as_of` (the report with the latest `as_of`),
-`last_report_at`/`last_report_on` and `version`; each action item's progress, status and
-`completed_on` as set by the latest report's item updates (the only report that carries
-item updates). Statuses follow the state machine, and each change has its event: one per
-institution, programme, innovation (and withdrawal), award, commitment, action item and
-status change; not one per progress report unless asked (`report_events`: ten times the
-events). Rows are inserted in the order of their creation time, as they would have come in.
+province and `replication_count` (commitments not cancelled); each commitment's adopter region
+and province, origin province, `progress` (weighted mean of its action items, else its latest
+percentage), `latest_percent`/`latest_as_of` (the report with the latest `as_of`),
+`last_report_at`/`last_report_on` and `version`, and the day `stale` counts from
+(`commitment_activity`); each action item's progress, status and `completed_on` as set by the
+latest report's item updates (the only report that carries item updates). Statuses follow the
+state machine, and each change has its event: one per institution, programme, innovation (and
+withdrawal), award, commitment, action item and status change; not one per progress report
+unless asked (`report_events`: ten times the events). Rows are inserted in the order of their
+creation time, as they would have come in.
 
 For speed the load skips triggers and foreign-key checks (`session_replication_role =
 replica`), drops the tables' indexes (and the primary and unique keys no foreign key
@@ -53,6 +54,7 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from app.core.embedded import connect_kwargs, to_async_url
+from app.models.replication import FINAL_STATUSES
 from bench.common import cpu_seconds
 
 # The data set's "today": every date lies on or before it, whatever day it is loaded.
@@ -70,6 +72,7 @@ LOADED = (
     "awards",
     "replication_programs",
     "commitments",
+    "commitment_activity",
     "action_items",
     "progress_reports",
     "events",
@@ -1187,6 +1190,17 @@ def _item_columns() -> str:
            {ts("c.created_ms + i * 60000")} AS created_at"""
 
 
+def _activity_sql() -> str:
+    # What the commitments' triggers would have written (the load skips triggers).
+    final = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
+    return f"""
+    INSERT INTO commitment_activity (commitment_id, active_on)
+    SELECT id, coalesce(last_report_on, signed_on) FROM commitments
+    WHERE status NOT IN ({final})
+    ORDER BY id
+    """
+
+
 def _items_sql() -> str:
     return f"""
     INSERT INTO action_items (id, title, due_on, weight, created_at, commitment_id, status,
@@ -1512,6 +1526,7 @@ async def seed(
             await step("awards", _awards_sql())
             await step("replication_programs", _programs_sql(innovations))
             await step("commitments", _commitments_sql())
+            await step("commitment_activity", _activity_sql())
             await step("action_items", _items_sql())
             # Reports are generated in time order and joined to their commitment by a hash
             # join, which keeps that order (a merge join would sort them by commitment).

@@ -7,7 +7,13 @@ from app.models.idempotency_key import IdempotencyKey
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
 from app.models.region import Region
-from app.models.replication import ActionItem, Commitment, ProgressReport, ReplicationProgram
+from app.models.replication import (
+    ActionItem,
+    Commitment,
+    CommitmentActivity,
+    ProgressReport,
+    ReplicationProgram,
+)
 from app.models.scaling import ScalingProposal
 from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
 
@@ -17,6 +23,7 @@ __all__ = [
     "Award",
     "Base",
     "Commitment",
+    "CommitmentActivity",
     "Event",
     "IdempotencyKey",
     "Innovation",

@@ -124,12 +124,25 @@ class Commitment(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "target_launch_on",
             postgresql_where=text("status IN ('committed', 'in_progress', 'stalled')"),
         ),
-        Index(
-            "ix_commitments_stale",
-            text("coalesce(last_report_on, signed_on)"),
-            postgresql_where=text(f"status NOT IN {_in(FINAL_STATUSES)}"),
-        ),
+        # No index may name a column a progress report changes (progress, the latest report),
+        # and each page keeps room for a row's next version: the report's update of its
+        # commitment then stays on the row's page (HOT). `stale` reads `commitment_activity`.
+        {"postgresql_with": {"fillfactor": 85}},
     )
+
+
+class CommitmentActivity(Base):
+    """The day `stale` counts from for each commitment that is not final: its latest progress
+    report's, else its signing's. Kept in step with `commitments` by triggers on it."""
+
+    __tablename__ = "commitment_activity"
+
+    commitment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True
+    )
+    active_on: Mapped[date] = mapped_column(Date, nullable=False)
+
+    __table_args__ = (Index("ix_commitment_activity_active_on", "active_on"),)
 
 
 class ActionItem(UUIDPrimaryKey, Timestamps, Versioned, Base):
@@ -152,6 +165,8 @@ class ActionItem(UUIDPrimaryKey, Timestamps, Versioned, Base):
         CheckConstraint("weight > 0", name="weight"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         Index("ix_action_items_commitment_id_due_on", "commitment_id", "due_on", "id"),
+        # Room on each page for the next version of a row a progress report updates (HOT).
+        {"postgresql_with": {"fillfactor": 90}},
     )
 
 

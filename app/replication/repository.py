@@ -29,6 +29,7 @@ from app.models.replication import (
     FINAL_STATUSES,
     ActionItem,
     Commitment,
+    CommitmentActivity,
     ProgressReport,
     ReplicationProgram,
 )
@@ -104,6 +105,16 @@ def stale_expr() -> ColumnElement[bool]:
     )
 
 
+def stale_filter() -> ColumnElement[bool]:
+    """`stale_expr` through the index of `commitment_activity` (which holds the commitments
+    that are not final, with the day their 90 days count from)."""
+    return Commitment.id.in_(
+        select(CommitmentActivity.commitment_id).where(
+            CommitmentActivity.active_on < func.current_date() - STALE_DAYS
+        )
+    )
+
+
 COMMITMENT_SORTS: dict[str, tuple[SortKey, ...]] = {
     "-signed_on": (SortKey(Commitment.signed_on, True), SortKey(Commitment.id, True)),
     "-updated_at": (SortKey(Commitment.updated_at, True), SortKey(Commitment.id, True)),
@@ -151,7 +162,7 @@ def commitment_filters(f: CommitmentFilters) -> list[ColumnElement[bool]]:
     if f.overdue is not None:
         where.append(overdue_expr() if f.overdue else ~overdue_expr())
     if f.stale is not None:
-        where.append(stale_expr() if f.stale else ~stale_expr())
+        where.append(stale_filter() if f.stale else ~stale_expr())
     return where
 
 

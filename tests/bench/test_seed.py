@@ -234,6 +234,17 @@ async def test_commitments_derived_columns_match_their_reports_and_items(
            OR (c.status IN ('launched', 'sustained') AND c.progress <> 100)
         """,
     )
+    # The day `stale` counts from, for exactly the commitments that are not final.
+    assert not await _violations(
+        db,
+        """
+        SELECT coalesce(c.id, a.commitment_id) FROM commitments c
+        FULL JOIN commitment_activity a ON a.commitment_id = c.id
+        WHERE (c.status IN ('sustained', 'cancelled')) IS DISTINCT FROM (a.commitment_id IS NULL)
+           OR a.active_on IS DISTINCT FROM coalesce(c.last_report_on, c.signed_on)
+              AND c.status NOT IN ('sustained', 'cancelled')
+        """,
+    )
     # Each item as the latest report's item update left it (untouched without reports).
     assert not await _violations(
         db,

@@ -219,6 +219,7 @@ async def set_commitment(session: AsyncSession, commitment: object, **values: An
 REPLICATION_TABLES = (
     "replication_programs",
     "commitments",
+    "commitment_activity",
     "action_items",
     "progress_reports",
     "events",
