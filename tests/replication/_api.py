@@ -104,6 +104,15 @@ async def post_report(
     )
 
 
+async def cancel(client: httpx.AsyncClient, headers: Headers, commitment: object) -> None:
+    r = await client.post(
+        url_of(commitment, "/transitions"),
+        json={"to": "cancelled", "reason": "Anggaran dialihkan"},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.text
+
+
 @dataclass(frozen=True)
 class Scene:
     """A province-33 programme with one commitment: Kab. Blora (33.16) adopts an innovation

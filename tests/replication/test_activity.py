@@ -13,6 +13,7 @@ from tests.replication._api import (
     BATCH,
     SIGNED_ON,
     Headers,
+    cancel,
     commitment_row,
     make_scene,
     post_report,
@@ -77,13 +78,8 @@ async def test_a_final_status_removes_the_commitment_from_the_stale_watch(
 ) -> None:
     s = await make_scene(client, session, admin)
 
-    r = await client.post(
-        url_of(s.commitment, "/transitions"),
-        json={"to": "cancelled", "reason": "Anggaran dialihkan"},
-        headers=admin,
-    )
+    await cancel(client, admin, s.commitment)
 
-    assert r.status_code == 200, r.text
     assert await active_on(session, s.commitment) is None
     assert await scalar(session, "SELECT count(*) FROM commitment_activity") == 0
 

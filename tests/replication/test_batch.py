@@ -21,6 +21,7 @@ from tests.replication._api import (
     PROGRAMS,
     Headers,
     Scene,
+    cancel,
     commitment_body,
     commitment_row,
     count,
@@ -214,12 +215,7 @@ async def test_report_for_a_cancelled_commitment_fails_alone_with_409(
 ) -> None:
     live = await make_scene(client, session, admin)
     gone = await make_scene(client, session, admin, adopter_region="33.19")
-    cancel = await client.post(
-        f"/api/v1/commitments/{gone.commitment}/transitions",
-        json={"to": "cancelled", "reason": "Anggaran dialihkan"},
-        headers=admin,
-    )
-    assert cancel.status_code == 200
+    await cancel(client, admin, gone.commitment)
 
     r = await client.post(
         BATCH, json={"reports": [report(gone.commitment), report(live.commitment)]}, headers=admin

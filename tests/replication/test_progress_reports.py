@@ -20,6 +20,7 @@ from tests.conftest import MakeKey, problem
 from tests.core._platform import key_id
 from tests.replication._api import (
     Headers,
+    cancel,
     commitment_row,
     count,
     create_item,
@@ -312,12 +313,7 @@ async def test_cancelled_commitment_takes_no_reports(
     client: httpx.AsyncClient, session: AsyncSession, admin: Headers
 ) -> None:
     s = await make_scene(client, session, admin)
-    r = await client.post(
-        url_of(s.commitment, "/transitions"),
-        json={"to": "cancelled", "reason": "Anggaran dialihkan"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
+    await cancel(client, admin, s.commitment)
     before = await snapshot(session)
 
     r = await post_report(client, admin, s.commitment)

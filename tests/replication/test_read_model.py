@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.builders import make_innovation, make_institution
+from tests.replication._api import cancel
 
 COMMITMENTS = "/api/v1/commitments"
 
@@ -45,12 +46,7 @@ async def test_read_model_counts_replications_by_status_and_provinces_reached(
     await _commit(client, admin, national, str(innovation.id), str(blora.id))
     await _commit(client, admin, national, str(innovation.id), str(kudus.id))
     cancelled = await _commit(client, admin, national, str(innovation.id), str(sambas.id))
-    r = await client.post(
-        f"{COMMITMENTS}/{cancelled}/transitions",
-        json={"to": "cancelled", "reason": "Anggaran dialihkan"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
+    await cancel(client, admin, cancelled)
 
     body = (await client.get(f"/api/v1/innovations/{innovation.id}")).json()
 
