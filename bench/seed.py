@@ -1195,7 +1195,7 @@ def _activity_sql() -> str:
     final = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
     return f"""
     INSERT INTO commitment_activity (commitment_id, active_on)
-    SELECT id, coalesce(last_report_on, signed_on) FROM commitments
+    SELECT id, greatest(signed_on, last_report_on) FROM commitments
     WHERE status NOT IN ({final})
     ORDER BY id
     """

@@ -10,7 +10,8 @@ commitments and touched ~23,000 buffers, against 27–30 ms and ~7,000 when the 
 its page (EXPLAIN ANALYZE, BUFFERS, of the ingest statement, rolled back).
 
 - `commitment_activity` holds, for each commitment that is not final, the day `stale` counts
-  from: its latest progress report's, else its signing's. Its index serves `stale=true`.
+  from: the later of its latest progress report's and its signing's (the same as the latest
+  report's, unless the signing date was moved past it). Its index serves `stale=true`.
   Statement-level triggers keep it in step with `commitments`, whichever statement writes
   them: a row when a commitment is signed, a new day when it reports or its signing date
   changes, no row once it is sustained or cancelled.
@@ -53,7 +54,7 @@ def upgrade() -> None:
     op.execute(
         f"""
         INSERT INTO commitment_activity (commitment_id, active_on)
-        SELECT id, coalesce(last_report_on, signed_on) FROM commitments
+        SELECT id, greatest(signed_on, last_report_on) FROM commitments
         WHERE status NOT IN {FINAL}
         """
     )
@@ -64,17 +65,17 @@ def upgrade() -> None:
         BEGIN
             IF TG_OP = 'INSERT' THEN
                 INSERT INTO commitment_activity (commitment_id, active_on)
-                SELECT n.id, coalesce(n.last_report_on, n.signed_on) FROM new_rows n
+                SELECT n.id, greatest(n.signed_on, n.last_report_on) FROM new_rows n
                 WHERE n.status NOT IN {FINAL};
                 RETURN NULL;
             END IF;
             WITH changed AS (
                 SELECT n.id, n.status IN {FINAL} AS closed,
-                       coalesce(n.last_report_on, n.signed_on) AS active_on
+                       greatest(n.signed_on, n.last_report_on) AS active_on
                 FROM new_rows n JOIN old_rows o ON o.id = n.id
                 WHERE n.status IS DISTINCT FROM o.status
-                   OR coalesce(n.last_report_on, n.signed_on)
-                      IS DISTINCT FROM coalesce(o.last_report_on, o.signed_on)
+                   OR greatest(n.signed_on, n.last_report_on)
+                      IS DISTINCT FROM greatest(o.signed_on, o.last_report_on)
             ), closed AS (
                 DELETE FROM commitment_activity a USING changed c
                 WHERE a.commitment_id = c.id AND c.closed

@@ -132,8 +132,8 @@ class Commitment(UUIDPrimaryKey, Timestamps, Versioned, Base):
 
 
 class CommitmentActivity(Base):
-    """The day `stale` counts from for each commitment that is not final: its latest progress
-    report's, else its signing's. Kept in step with `commitments` by triggers on it."""
+    """The day `stale` counts from for each commitment that is not final: the later of its
+    latest progress report's and its signing's. Kept in step by triggers on `commitments`."""
 
     __tablename__ = "commitment_activity"
 

@@ -98,20 +98,26 @@ def overdue_expr() -> ColumnElement[bool]:
 
 
 def stale_expr() -> ColumnElement[bool]:
+    # From the later of the signing and the latest report (GREATEST skips a NULL): a signing
+    # date moved past the reports restarts the 90 days as a report would.
     return and_(
         Commitment.status.notin_(FINAL_STATUSES),
-        func.coalesce(Commitment.last_report_on, Commitment.signed_on)
+        func.greatest(Commitment.signed_on, Commitment.last_report_on)
         < func.current_date() - STALE_DAYS,
     )
 
 
 def stale_filter() -> ColumnElement[bool]:
     """`stale_expr` through the index of `commitment_activity` (which holds the commitments
-    that are not final, with the day their 90 days count from)."""
-    return Commitment.id.in_(
-        select(CommitmentActivity.commitment_id).where(
-            CommitmentActivity.active_on < func.current_date() - STALE_DAYS
-        )
+    that are not final, with the day their 90 days count from). The day is never before the
+    signing, so a stale commitment was signed before the cutoff too: said outright, it lets a
+    page by signing date start its walk at the cutoff (at 1M, 9 ms instead of 2.9 s)."""
+    cutoff = func.current_date() - STALE_DAYS
+    return and_(
+        Commitment.id.in_(
+            select(CommitmentActivity.commitment_id).where(CommitmentActivity.active_on < cutoff)
+        ),
+        Commitment.signed_on < cutoff,
     )
 
 

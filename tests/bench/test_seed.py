@@ -241,7 +241,7 @@ async def test_commitments_derived_columns_match_their_reports_and_items(
         SELECT coalesce(c.id, a.commitment_id) FROM commitments c
         FULL JOIN commitment_activity a ON a.commitment_id = c.id
         WHERE (c.status IN ('sustained', 'cancelled')) IS DISTINCT FROM (a.commitment_id IS NULL)
-           OR a.active_on IS DISTINCT FROM coalesce(c.last_report_on, c.signed_on)
+           OR a.active_on IS DISTINCT FROM greatest(c.signed_on, c.last_report_on)
               AND c.status NOT IN ('sustained', 'cancelled')
         """,
     )

@@ -4,7 +4,7 @@ however it changes, and a progress report changes no indexed column of the rows 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +63,11 @@ async def test_signing_reports_and_a_new_signing_date_move_the_day_stale_counts_
     reported_on = (await commitment_row(session, s.commitment)).last_report_on
     assert reported_on is not None
     assert await active_on(session, s.commitment) == reported_on
+
+    # A signing date moved past the latest report restarts the count from the signing.
+    await set_commitment(session, s.commitment, signed_on=reported_on + timedelta(days=1))
+    assert await active_on(session, s.commitment) == reported_on + timedelta(days=1)
+    await set_commitment(session, s.commitment, signed_on=date(2021, 12, 1))
 
     # A report on a commitment that last reported long ago, through the batch path.
     await set_commitment(session, s.commitment, last_report_on=date(2022, 1, 3))

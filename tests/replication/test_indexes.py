@@ -136,8 +136,9 @@ SIGNED_ON_INDEX = "ix_commitments_signed_on_id"
             "-signed_on",
             [SIGNED_ON_INDEX, "ix_commitments_status_signed_on_id"],
         ),
+        (CommitmentFilters(stale=True), "-signed_on", [SIGNED_ON_INDEX]),
     ],
-    ids=["default", "province", "status"],
+    ids=["default", "province", "status", "stale"],
 )
 async def test_list_page_is_read_in_index_order(
     seeded: AsyncConnection,
