@@ -28,17 +28,30 @@ def fresh_database(name: str) -> URL:
     return harness.fresh_database(server_url(), name)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes `pids` have used so far (Linux /proc)."""
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each live process of `pids` has used so far (Linux /proc);
+    a process that has exited is left out."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used: dict[int, float] = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the live processes of `pids` have used so far."""
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_used(before: dict[int, float], pids: list[int]) -> float:
+    """CPU seconds the processes `pids` used since `before` (from `cpu_by_pid`): all of a
+    process's that started since; nothing of one that exited since (its time is gone with
+    it), rather than the negative figure a difference of totals would give."""
+    return sum(s - before.get(pid, 0.0) for pid, s in cpu_by_pid(pids).items())
 
 
 def machine() -> str:

@@ -22,7 +22,9 @@ from app import cli
 from app.core.security import Role
 from bench.common import (
     backend_pids,
+    cpu_by_pid,
     cpu_seconds,
+    cpu_used,
     fresh_database,
     machine,
     seed_commitments,
@@ -129,11 +131,14 @@ def main() -> None:
     ]
     with serve(url, workers=args.workers) as base:
         asyncio.run(run(base, key, warmup, args.concurrency))
-        backends = asyncio.run(backend_pids(url))
-        app_cpu, db_cpu = cpu_seconds(base.pids), cpu_seconds(backends)
+        app_cpu, db_before = cpu_seconds(base.pids), cpu_by_pid(asyncio.run(backend_pids(url)))
         client_cpu = time.process_time()
         elapsed, latencies, errors = asyncio.run(run(base, key, bodies, args.concurrency))
-        app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_seconds(backends) - db_cpu
+        ended = asyncio.run(backend_pids(url))
+        app_cpu, db_cpu = (
+            cpu_seconds(base.pids) - app_cpu,
+            cpu_used(db_before, [*db_before, *ended]),
+        )
         client_cpu = time.process_time() - client_cpu
     reports = args.batches * args.batch_size
     latencies.sort()

@@ -54,7 +54,7 @@ from app.innovations.repository import SORTS, Filters, where_clauses
 from bench import seed
 from bench.baseline import serve_baseline
 from bench.baseline_check import check_identical
-from bench.common import ROOT, cpu_seconds
+from bench.common import ROOT, cpu_by_pid, cpu_seconds, cpu_used
 from tests.harness import Cluster, backend_pids, serve
 
 RESULTS = ROOT / "bench" / "results"
@@ -313,11 +313,12 @@ async def settled(url: URL) -> None:
 def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds: float) -> Run:
     wrk(base, script, warmup)
     asyncio.run(drained(url, app))
-    backends = asyncio.run(backend_pids(url, app))
     asyncio.run(_statements(url, reset=True))
-    app_cpu, db_cpu = cpu_seconds(base.pids), cpu_seconds(backends)
+    app_cpu, db_cpu = cpu_seconds(base.pids), cpu_by_pid(asyncio.run(backend_pids(url, app)))
     result = wrk(base, script, seconds)
-    app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_seconds(backends) - db_cpu
+    # The backends at the end too: a pool may open a connection during the run.
+    ended = asyncio.run(backend_pids(url, app))
+    app_cpu, db_used = cpu_seconds(base.pids) - app_cpu, cpu_used(db_cpu, [*db_cpu, *ended])
     asyncio.run(drained(url, app))
     statements = asyncio.run(_statements(url, reset=False))
     n = max(result["requests"], 1)
@@ -328,7 +329,7 @@ def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds:
         errors=result["errors"],
         requests=result["requests"],
         app_cpu_ms=app_cpu / n * 1000,
-        db_cpu_ms=db_cpu / n * 1000,
+        db_cpu_ms=db_used / n * 1000,
         statements=None if statements is None else statements / n,
     )
 
