@@ -195,6 +195,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    # Of the errors, the responses that were not 2xx (the rest: timeouts, lost connections).
+    status_errors: int
     requests: int
     app_cpu_ms: float
     db_cpu_ms: float
@@ -327,6 +329,7 @@ def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds:
         p50_ms=result["p50_us"] / 1000,
         p99_ms=result["p99_us"] / 1000,
         errors=result["errors"],
+        status_errors=result["status_errors"],
         requests=result["requests"],
         app_cpu_ms=app_cpu / n * 1000,
         db_cpu_ms=db_used / n * 1000,
@@ -338,7 +341,7 @@ def median_run(runs: list[Run]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in Run.__dataclass_fields__:
         values = [getattr(r, name) for r in runs]
-        if name in ("errors", "requests"):
+        if name in ("errors", "status_errors", "requests"):
             out[name] = sum(values)
         elif any(v is None for v in values):
             out[name] = None
