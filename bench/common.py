@@ -47,11 +47,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return sum(cpu_by_pid(pids).values())
 
 
-def cpu_used(before: dict[int, float], pids: list[int]) -> float:
-    """CPU seconds the processes `pids` used since `before` (from `cpu_by_pid`): all of a
-    process's that started since; nothing of one that exited since (its time is gone with
-    it), rather than the negative figure a difference of totals would give."""
-    return sum(s - before.get(pid, 0.0) for pid, s in cpu_by_pid(pids).items())
+def cpu_used(before: dict[int, float], started: list[int]) -> float:
+    """CPU seconds the processes of `before` (from `cpu_by_pid`) and `started` used since:
+    all of a process's that started since; nothing of one that exited since (its time is
+    gone with it), rather than the negative figure a difference of totals would give."""
+    now = cpu_by_pid(list({*before, *started}))
+    return sum(s - before.get(pid, 0.0) for pid, s in now.items())
 
 
 def machine() -> str:

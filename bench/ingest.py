@@ -137,7 +137,7 @@ def main() -> None:
         ended = asyncio.run(backend_pids(url))
         app_cpu, db_cpu = (
             cpu_seconds(base.pids) - app_cpu,
-            cpu_used(db_before, [*db_before, *ended]),
+            cpu_used(db_before, ended),
         )
         client_cpu = time.process_time() - client_cpu
     reports = args.batches * args.batch_size

@@ -316,11 +316,11 @@ def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds:
     wrk(base, script, warmup)
     asyncio.run(drained(url, app))
     asyncio.run(_statements(url, reset=True))
-    app_cpu, db_cpu = cpu_seconds(base.pids), cpu_by_pid(asyncio.run(backend_pids(url, app)))
+    app_cpu, db_before = cpu_seconds(base.pids), cpu_by_pid(asyncio.run(backend_pids(url, app)))
     result = wrk(base, script, seconds)
     # The backends at the end too: a pool may open a connection during the run.
     ended = asyncio.run(backend_pids(url, app))
-    app_cpu, db_used = cpu_seconds(base.pids) - app_cpu, cpu_used(db_cpu, [*db_cpu, *ended])
+    app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_used(db_before, ended)
     asyncio.run(drained(url, app))
     statements = asyncio.run(_statements(url, reset=False))
     n = max(result["requests"], 1)
@@ -332,7 +332,7 @@ def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds:
         status_errors=result["status_errors"],
         requests=result["requests"],
         app_cpu_ms=app_cpu / n * 1000,
-        db_cpu_ms=db_used / n * 1000,
+        db_cpu_ms=db_cpu / n * 1000,
         statements=None if statements is None else statements / n,
     )
 

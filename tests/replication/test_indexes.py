@@ -136,9 +136,8 @@ SIGNED_ON_INDEX = "ix_commitments_signed_on_id"
             "-signed_on",
             [SIGNED_ON_INDEX, "ix_commitments_status_signed_on_id"],
         ),
-        (CommitmentFilters(stale=True), "-signed_on", [SIGNED_ON_INDEX]),
     ],
-    ids=["default", "province", "status", "stale"],
+    ids=["default", "province", "status"],
 )
 async def test_list_page_is_read_in_index_order(
     seeded: AsyncConnection,
@@ -161,6 +160,17 @@ async def test_deep_page_starts_inside_the_signing_index(
 
     scan = assert_read_in_order_of(plan, SIGNED_ON_INDEX)
     assert "ROW(" in scan.get("Index Cond", ""), shown(plan)
+
+
+async def test_stale_page_starts_its_walk_of_the_signing_index_at_the_cutoff(
+    seeded: AsyncConnection, captured: list[tuple[str, Any]]
+) -> None:
+    """Recently signed commitments are seldom stale: a walk from the newest probed 420,995 of
+    them for a page at 1M (2.9 s); from the cutoff, 205 (9 ms)."""
+    plan = await explain_page(seeded, captured, CommitmentFilters(stale=True), "-signed_on")
+
+    scan = assert_read_in_order_of(plan, SIGNED_ON_INDEX)
+    assert "signed_on <" in scan.get("Index Cond", ""), shown(plan)
 
 
 @pytest.mark.parametrize(
