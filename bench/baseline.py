@@ -96,7 +96,7 @@ from app.models.innovation import (
     Innovation,
 )
 from app.models.replication import ITEM_STATUSES
-from app.replication.repository import _INGEST
+from app.replication.repository import _INGEST, _LOCK_BATCH
 
 if TYPE_CHECKING:
     from tests.harness import Service
@@ -582,6 +582,7 @@ class Statements:
         self.claim = compile_text(_CLAIM)
         self.stored = compile_text(_STORED)
         self.save = compile_text(_SAVE)
+        self.lock_batch = compile_text(_LOCK_BATCH)
         self.ingest = compile_text(_INGEST)
         self.lists: dict[ListShape, tuple[Statement, Statement]] = {}
         for sort in SORTS[:-1]:
@@ -1126,6 +1127,8 @@ async def report_post(request: Request) -> Response:
                 raise _invalid(
                     [{"pointer": f"/body/{f}".rstrip("/"), "detail": d} for f, d in exc.errors]
                 ) from None
+            lock = statements.lock_batch
+            await conn.execute(lock.sql, *lock.args({"ids": [commitment_id]}))
             stmt = statements.ingest
             outcome = await conn.fetchrow(
                 stmt.sql,

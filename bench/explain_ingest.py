@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from app.core.embedded import connect_kwargs, to_async_url
-from app.replication.repository import _INGEST_QUERY
+from app.replication.repository import _INGEST_QUERY, _LOCK_BATCH_QUERY
 
 BATCH = 500
 PICK = """
@@ -81,6 +81,11 @@ async def main(url: str, province: str, runs: int) -> None:
             tx = conn.transaction()
             await tx.start()
             try:
+                # As the service does: the batch's commitments locked first, then the statement.
+                ids = sorted({uuid.UUID(r["id"]) for r in picked})
+                await conn.execute(
+                    _LOCK_BATCH_QUERY.sql, *_LOCK_BATCH_QUERY.arguments({"ids": ids})
+                )
                 [plan] = json.loads(await conn.fetchval(sql, *_INGEST_QUERY.arguments(params)))
             finally:
                 await tx.rollback()

@@ -447,6 +447,22 @@ _INGEST = text(
 # Compiled once, run on the driver (`app.core.repository.fetch`).
 _INGEST_QUERY = CompiledQuery(_INGEST)
 
+# The batch's commitments, locked in id order (so that concurrent batches never deadlock)
+# before `_INGEST` runs, in a statement of its own. A statement reads with the snapshot it took
+# when it started: had `_INGEST` itself waited for the lock of another report on the same
+# commitment, it would have read the action items as they were before that report, and the
+# progress it writes would have undone that report's item updates. Once these locks are held,
+# every earlier writer of these commitments has committed, and `_INGEST` starts after them.
+_LOCK_BATCH = text(
+    """
+    SELECT c.id FROM commitments c
+    WHERE c.id = ANY(CAST(:ids AS uuid[]))
+    ORDER BY c.id
+    FOR UPDATE
+    """
+)
+_LOCK_BATCH_QUERY = CompiledQuery(_LOCK_BATCH)
+
 
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
@@ -465,13 +481,18 @@ class IngestOutcome:
 
 
 async def ingest_reports(
-    session: AsyncSession, reports_json: str, principal: Principal
+    session: AsyncSession,
+    reports_json: str,
+    commitment_ids: Sequence[uuid.UUID],
+    principal: Principal,
 ) -> IngestOutcome:
-    """Store the reports that may be stored, in one statement (see `_INGEST`).
+    """Store the reports that may be stored: lock their commitments (`commitment_ids`), then
+    one statement does the rest (see `_LOCK_BATCH` and `_INGEST`).
 
     `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
     principal may only report on commitments of its own province.
     """
+    await fetch(session, _LOCK_BATCH_QUERY, {"ids": sorted(set(commitment_ids))})
     [row] = await fetch(
         session,
         _INGEST_QUERY,

@@ -616,9 +616,9 @@ async def ingest_reports(
     raw_reports: Sequence[Any],
     instance: str,
 ) -> BatchOutcome:
-    """Validate each report on its own, then let one statement store the storable ones.
+    """Validate each report on its own, then let the database store the storable ones.
 
-    The statement locks the commitments and checks, per report, that the commitment exists,
+    It locks the commitments, then checks, per report, that the commitment exists,
     is in the key's province, is not cancelled, was signed on or before `as_of`, and owns
     every item the report updates; the reports that pass are stored with their item
     updates, commitment changes and events. The result lists one outcome per report, in order.
@@ -635,7 +635,10 @@ async def ingest_reports(
         to_json = _report_serializer.to_json
         docs = [to_json(r) for r in parsed.values()]
         outcome = await repository.ingest_reports(
-            session, (b"[" + b",".join(docs) + b"]").decode(), principal
+            session,
+            (b"[" + b",".join(docs) + b"]").decode(),
+            [r.commitment_id for r in parsed.values()],
+            principal,
         )
         created_at = _json.dump_json(outcome.created_at)
         for n, (index, doc, report_id) in enumerate(zip(parsed, docs, outcome.ids, strict=True)):

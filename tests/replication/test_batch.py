@@ -10,11 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.security import Role
 from tests.conftest import MakeKey, bearer, problem
-from tests.core._platform import engine_count, institution_body
+from tests.core._platform import engine_count, eventually, institution_body
 from tests.replication._api import (
     BATCH,
     COMMITMENTS,
@@ -366,6 +367,53 @@ async def test_concurrent_retries_of_a_committed_batch_store_it_once(
     where = "commitment_id = :c"
     assert await engine_count(engine, "progress_reports", where, c=commitment) == 2
     assert await engine_count(engine, "events", "action = 'progress_report.created'") == 2
+
+
+async def _waiting_for_a_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return bool(waiting)
+
+
+async def test_a_report_that_waited_for_its_commitment_counts_the_item_update_it_waited_for(
+    committed_client: httpx.AsyncClient,
+    committed_key: Callable[..., Awaitable[str]],
+    engine: AsyncEngine,
+) -> None:
+    """Another writer holds the commitment and has moved one item; a report on the other item
+    waits, and once the writer commits, the commitment's progress counts both items."""
+    admin = bearer(await committed_key(Role.admin))
+    commitment = await _committed_commitment(committed_client, admin)
+    first = await create_item(committed_client, admin, commitment)
+    second = await create_item(committed_client, admin, commitment)
+    body = {
+        "reports": [report(commitment, item_updates=[{"item_id": second["id"], "progress": 100}])]
+    }
+
+    async with engine.connect() as writer:
+        await writer.execute(
+            text("SELECT id FROM commitments WHERE id = :c FOR UPDATE"), {"c": commitment}
+        )
+        await writer.execute(
+            text("UPDATE action_items SET progress = 100 WHERE id = :i"), {"i": first["id"]}
+        )
+        posting = asyncio.create_task(committed_client.post(BATCH, json=body, headers=admin))
+        assert await eventually(lambda: _waiting_for_a_lock(engine), within=10)
+        await writer.commit()
+    r = await posting
+
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 1
+    async with engine.connect() as conn:
+        progress = await conn.scalar(
+            text("SELECT progress FROM commitments WHERE id = :c"), {"c": commitment}
+        )
+    assert progress == 100
 
 
 # --- Scope --------------------------------------------------------------------------------
