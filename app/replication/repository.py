@@ -304,7 +304,7 @@ async def items_of(session: AsyncSession, commitment_id: uuid.UUID) -> Sequence[
 # --- Progress reports (set-based: a batch of 500 is one statement) ----------------------
 
 # One statement ingests a whole batch. It reads the valid reports from one JSON parameter,
-# locks their commitments in id order (so concurrent batches never deadlock), decides for each
+# reads their commitments (locked beforehand by `_LOCK_BATCH`), decides for each
 # report whether it may be stored, and for the accepted ones inserts the reports, applies the
 # item updates, updates each commitment from its latest report (status, latest percentage,
 # progress) and writes the events. Within a batch, the report with the latest `as_of` (then the
@@ -322,11 +322,10 @@ _INGEST = text(
                                          item_updates jsonb, narrative text, obstacles text,
                                          evidence_urls jsonb, reported_by text)
     ), locked AS MATERIALIZED (
+        -- Locked by `_LOCK_BATCH` before this statement started.
         SELECT c.id, c.status, c.signed_on, c.adopter_province_code
         FROM commitments c
         WHERE c.id IN (SELECT commitment_id FROM input)
-        ORDER BY c.id
-        FOR UPDATE
     ), items AS MATERIALIZED (
         -- Every action item of the locked commitments, read once: it checks the item updates
         -- and gives the commitments' progress.
