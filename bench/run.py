@@ -67,7 +67,7 @@ BASELINE_APP = "inovasi-baseline"
 BATCH = 500
 # Distinct batches per connection in bulk_ingest (see `inputs`).
 BATCH_ROUNDS = 4
-# The writing scenarios, which each app runs unmeasured in rounds of PRIME_ROUND seconds
+# The writing scenarios, which each app runs unmeasured in rounds (of PRIMED[scenario] seconds)
 # before their pairs, until a round is no more than 5% faster than the one before (at most
 # PRIME_ROUNDS). The pages a writing scenario touches (a batch's commitments, their action
 # items and activity rows, the index leaves above them) are not in shared buffers after the
@@ -75,9 +75,10 @@ BATCH_ROUNDS = 4
 # page write the whole page to the WAL: a 3-second warm-up sends about 60 of bulk_ingest's 128
 # batches, and the timed runs then paid the cold cache's cost, not the app's. At 1M
 # innovations on a restarted cluster, the service's bulk_ingest ran 13 batches/s at 95 ms of
-# PostgreSQL CPU each in that state, and 25 batches/s at 55 ms once warm.
-PRIMED = ("report_post", "bulk_ingest", "mixed")
-PRIME_ROUND = 5.0
+# PostgreSQL CPU each in that state, and 25 batches/s at 55 ms once warm. bulk_ingest's rounds
+# are longer: a 5-second round is about 50 batches of 1-4 s each, and one slow batch ended the
+# priming of a full run early (8, 13, 11 batches/s at 1M).
+PRIMED = {"report_post": 5.0, "bulk_ingest": 15.0, "mixed": 5.0}
 PRIME_ROUNDS = 8
 
 # A cluster for benchmarks: the data fit in memory, pg_stat_statements counts statements.
@@ -349,11 +350,11 @@ def measure(base: Any, app: str, url: URL, script: Path, warmup: float, seconds:
     )
 
 
-def prime(base: Any, app: str, url: URL, script: Path) -> str:
+def prime(base: Any, app: str, url: URL, script: Path, seconds: float) -> str:
     """Run `script` unmeasured until the rate settles (see `PRIMED`); the rates, for the log."""
     rates: list[float] = []
     for _ in range(PRIME_ROUNDS):
-        result = wrk(base, script, PRIME_ROUND)
+        result = wrk(base, script, seconds)
         asyncio.run(drained(url, app))
         rates.append(result["requests"] / (result["duration_us"] / 1e6))
         if len(rates) > 1 and rates[-1] <= rates[-2] * 1.05:
@@ -683,7 +684,7 @@ def bench_size(server: URL, size: int, plan: Plan, reseed: bool, workdir: Path) 
                 asyncio.run(settled(url))
                 if scenario in PRIMED:
                     rounds = [
-                        prime(base, app, url, scripts[scenario])
+                        prime(base, app, url, scripts[scenario], PRIMED[scenario])
                         for base, app in ((service, SERVICE_APP), (raw, BASELINE_APP))
                     ]
                     print(f"    {scenario:<18} primed: {'; '.join(rounds)}", flush=True)
@@ -895,7 +896,7 @@ def main() -> None:
             "command": " ".join(["python -m bench.run", *sys.argv[1:]]),
             "machine": describe_machine(server),
             "plan": asdict(plan),
-            "primed": {"scenarios": PRIMED, "round_s": PRIME_ROUND, "rounds_max": PRIME_ROUNDS},
+            "primed": {"round_s": PRIMED, "rounds_max": PRIME_ROUNDS},
             "sizes": [],
         }
         with tempfile.TemporaryDirectory(prefix="inovasi-bench-") as tmp:
