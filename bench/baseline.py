@@ -1128,13 +1128,14 @@ async def report_post(request: Request) -> Response:
                     [{"pointer": f"/body/{f}".rstrip("/"), "detail": d} for f, d in exc.errors]
                 ) from None
             lock = statements.lock_batch
-            await conn.execute(lock.sql, *lock.args({"ids": [commitment_id]}))
+            locked = await conn.fetch(lock.sql, *lock.args({"ids": [commitment_id]}))
             stmt = statements.ingest
             outcome = await conn.fetchrow(
                 stmt.sql,
                 *stmt.args(
                     {
                         "reports": "[" + _encode(doc) + "]",
+                        "row_ids": [r[0] for r in locked],
                         "province": principal.province_code
                         if principal.role in SCOPED_ROLES
                         else None,
@@ -1143,6 +1144,8 @@ async def report_post(request: Request) -> Response:
                     }
                 ),
             )
+            if outcome["missed"]:
+                raise RuntimeError(f"{outcome['missed']} updates found no row")
             report_id = outcome["ids"][0]
             if report_id is None:
                 raise _refusal(

@@ -83,9 +83,10 @@ async def main(url: str, province: str, runs: int) -> None:
             try:
                 # As the service does: the batch's commitments locked first, then the statement.
                 ids = sorted({uuid.UUID(r["id"]) for r in picked})
-                await conn.execute(
+                locked = await conn.fetch(
                     _LOCK_BATCH_QUERY.sql, *_LOCK_BATCH_QUERY.arguments({"ids": ids})
                 )
+                params["row_ids"] = [r["ctid"] for r in locked]
                 [plan] = json.loads(await conn.fetchval(sql, *_INGEST_QUERY.arguments(params)))
             finally:
                 await tx.rollback()

@@ -416,6 +416,39 @@ async def test_a_report_that_waited_for_its_commitment_counts_the_item_update_it
     assert progress == 100
 
 
+async def test_a_batch_fails_whole_when_an_item_it_updates_was_written_without_the_lock(
+    committed_client: httpx.AsyncClient,
+    committed_key: Callable[..., Awaitable[str]],
+    engine: AsyncEngine,
+) -> None:
+    """Every writer of an action item locks its commitment first, so the batch updates its items
+    by row address (see `repository._LOCK_BATCH`). A writer that skips the lock and moves an
+    item while the batch waits for it makes that update find no row: the batch then fails and
+    stores nothing, rather than answering 200 for an item update it did not make."""
+    admin = bearer(await committed_key(Role.admin))
+    commitment = await _committed_commitment(committed_client, admin)
+    item = await create_item(committed_client, admin, commitment)
+    body = {"reports": [report(commitment, item_updates=[{"item_id": item["id"], "progress": 90}])]}
+
+    async with engine.connect() as writer:
+        await writer.execute(
+            text("UPDATE action_items SET progress = 10 WHERE id = :i"), {"i": item["id"]}
+        )
+        posting = asyncio.create_task(committed_client.post(BATCH, json=body, headers=admin))
+        assert await eventually(lambda: _waiting_for_a_lock(engine), within=10)
+        await writer.commit()
+    r = await posting
+
+    assert r.status_code == 500, r.text
+    where = "commitment_id = :c"
+    assert await engine_count(engine, "progress_reports", where, c=commitment) == 0
+    async with engine.connect() as conn:
+        progress = await conn.scalar(
+            text("SELECT progress FROM action_items WHERE id = :i"), {"i": item["id"]}
+        )
+    assert progress == 10
+
+
 # --- Scope --------------------------------------------------------------------------------
 
 
