@@ -34,6 +34,20 @@ PICK = """
 """
 
 
+def report(commitment_id: str, item_id: str, percent: int, progress: int) -> dict[str, Any]:
+    """A provincial system's report on a commitment as of today, with one item update."""
+    return {
+        "commitment_id": commitment_id,
+        "as_of": date.today().isoformat(),
+        "percent_complete": percent,
+        "item_updates": [{"item_id": item_id, "progress": progress}],
+        "narrative": "Pelaksanaan sesuai rencana aksi.",
+        "obstacles": "",
+        "evidence_urls": ["https://example.go.id/laporan.pdf"],
+        "reported_by": "Bappeda",
+    }
+
+
 def writes(node: dict[str, Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ModifyTable nodes of a plan, outermost first."""
     if node.get("Node Type") == "ModifyTable":
@@ -58,19 +72,7 @@ async def main(url: str, province: str, runs: int) -> None:
         actor = await conn.fetchval("SELECT id FROM api_keys ORDER BY created_at LIMIT 1")
         for run in range(runs):
             picked = await conn.fetch(PICK, province, run * BATCH, BATCH)
-            reports = [
-                {
-                    "commitment_id": r["id"],
-                    "as_of": date.today().isoformat(),
-                    "percent_complete": 50,
-                    "item_updates": [{"item_id": r["item"], "progress": 60}],
-                    "narrative": "Pelaksanaan sesuai rencana aksi.",
-                    "obstacles": "",
-                    "evidence_urls": ["https://example.go.id/laporan.pdf"],
-                    "reported_by": "Bappeda",
-                }
-                for r in picked
-            ]
+            reports = [report(r["id"], r["item"], 50, 60) for r in picked]
             params = {
                 "reports": json.dumps(reports),
                 "province": province,

@@ -21,7 +21,6 @@ import json
 import random
 import subprocess
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from app.core.embedded import connect_kwargs, to_async_url
 from app.core.repository import CompiledQuery
 from app.replication import repository
 from bench.common import ROOT
+from bench.explain_ingest import report
 
 BATCH = 500
 PICK = """
@@ -75,21 +75,11 @@ async def main(url: str, against: str, batches: int, passes: int) -> None:
         actor = await conn.fetchval("SELECT id FROM api_keys ORDER BY created_at LIMIT 1")
         picked = await conn.fetch(PICK, batches * BATCH)
         rng = random.Random(1)
-        today = date.today().isoformat()
         work: list[tuple[list[uuid.UUID], dict[str, Any]]] = []
         for n in range(len(picked) // BATCH):
             chosen = picked[n * BATCH : (n + 1) * BATCH]
             reports = [
-                {
-                    "commitment_id": str(r["id"]),
-                    "as_of": today,
-                    "percent_complete": rng.randint(0, 100),
-                    "item_updates": [{"item_id": str(r["item"]), "progress": rng.randint(0, 100)}],
-                    "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
-                    "obstacles": "",
-                    "evidence_urls": ["https://example.go.id/laporan.pdf"],
-                    "reported_by": "Bappeda",
-                }
+                report(str(r["id"]), str(r["item"]), rng.randint(0, 100), rng.randint(0, 100))
                 for r in chosen
             ]
             params = {
