@@ -31,15 +31,8 @@ from app.core.embedded import connect_kwargs, to_async_url
 from app.core.repository import CompiledQuery
 from app.replication import repository
 from bench.common import ROOT
-from bench.explain_ingest import report
+from bench.explain_ingest import BATCH, PICK, report
 
-BATCH = 500
-PICK = """
-    SELECT c.id, min(a.id::text)::uuid AS item
-    FROM commitments c JOIN action_items a ON a.commitment_id = c.id
-    WHERE c.adopter_province_code = '32' AND c.status IN ('committed', 'in_progress', 'stalled')
-    GROUP BY c.id ORDER BY md5(c.id::text) LIMIT $1
-"""
 Statements = tuple[CompiledQuery, CompiledQuery]
 
 
@@ -73,14 +66,13 @@ async def main(url: str, against: str, batches: int, passes: int) -> None:
     try:
         pid = await conn.fetchval("SELECT pg_backend_pid()")
         actor = await conn.fetchval("SELECT id FROM api_keys ORDER BY created_at LIMIT 1")
-        picked = await conn.fetch(PICK, batches * BATCH)
+        picked = await conn.fetch(PICK, "32", 0, batches * BATCH)
         rng = random.Random(1)
         work: list[tuple[list[uuid.UUID], dict[str, Any]]] = []
         for n in range(len(picked) // BATCH):
             chosen = picked[n * BATCH : (n + 1) * BATCH]
             reports = [
-                report(str(r["id"]), str(r["item"]), rng.randint(0, 100), rng.randint(0, 100))
-                for r in chosen
+                report(r["id"], r["item"], rng.randint(0, 100), rng.randint(0, 100)) for r in chosen
             ]
             params = {
                 "reports": json.dumps(reports),
@@ -88,7 +80,7 @@ async def main(url: str, against: str, batches: int, passes: int) -> None:
                 "actor_id": actor,
                 "actor_role": "integration",
             }
-            work.append((sorted(r["id"] for r in chosen), params))
+            work.append((sorted(uuid.UUID(r["id"]) for r in chosen), params))
         # Each version once over every batch, committed, so that both start from the day's
         # second report on each commitment.
         for lock, ingest in versions.values():
