@@ -11,21 +11,24 @@ from typing import Any, cast
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from app.core.config import Settings, get_settings
-from app.core.db import Database, create_engine, create_read_pool
+from app.core.db import Database, create_engine
 from app.core.docs import add_components, add_links, restore_examples, route_models
 from app.core.embedded import resolve_database_url
-from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem, install_error_handlers
+from app.core.error_handlers import install_error_handlers
+from app.core.errors import PROBLEM_MEDIA_TYPE, FieldError, Problem
 from app.core.idempotency import Replay, purge_expired
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.routing import ServedRoute, served_routes
 from app.core.security import access_rule_of
 from app.events.router import router as events_router
 from app.innovations.router import router as innovations_router
 from app.institutions.router import router as institutions_router
+from app.ops.docs import install_docs
 from app.ops.router import router as ops_router
 from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
@@ -113,11 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = await asyncio.to_thread(
             resolve_database_url, settings.database_url, settings.data_dir
         )
-        db = Database.from_engine(
-            create_engine(url, settings),
-            await create_read_pool(url, settings),
-            settings.db_pool_timeout_s,
-        )
+        db = Database.from_engine(create_engine(url, settings))
         app.state.db = db
         purger = asyncio.create_task(_purge_idempotency_keys(db))
         # Objects made at start-up live for the whole process: keep them out of GC scans.
@@ -140,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served by install_docs, from this origin
+        redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
         telemetry=None
         if settings.otel
@@ -153,18 +154,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(Replay, on_replay)
 
-    for router in (
-        regions_router,
-        institutions_router,
-        innovations_router,
-        replication_router,
-        scaling_router,
-        stats_router,
-        sustainability_router,
-        events_router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(ops_router)
+    routers = [
+        (API_PREFIX, router)
+        for router in (
+            regions_router,
+            institutions_router,
+            innovations_router,
+            replication_router,
+            scaling_router,
+            stats_router,
+            sustainability_router,
+            events_router,
+        )
+    ] + [("", ops_router)]
+    for prefix, router in routers:
+        app.include_router(router, prefix=prefix)
+    app.state.api_routes = served_routes(routers)
+    install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -198,7 +204,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Problem"].pop("$defs", None)
     components["FieldError"] = FieldError.model_json_schema()
     add_components(schema, [BatchReport])
-    restore_examples(schema, route_models(app) | {Problem, FieldError})
+    routes: list[ServedRoute] = app.state.api_routes
+    restore_examples(schema, route_models(r.route for r in routes) | {Problem, FieldError})
     problem_content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
@@ -219,22 +226,20 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses.setdefault(
                         status, {"description": description, "content": problem_content}
                     )
-    _mark_optional_auth(app, schema)
+    _mark_optional_auth(routes, schema)
     add_links(schema)
     app.openapi_schema = schema
     return schema
 
 
-def _mark_optional_auth(app: FastAPI, schema: dict[str, Any]) -> None:
+def _mark_optional_auth(routes: list[ServedRoute], schema: dict[str, Any]) -> None:
     """Open-data routes take a key but do not need one: say so (`{}` is "no credentials")."""
-    for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or context.path_format is None:
-            continue
-        rule = access_rule_of(context.dependant)
+    for served in routes:
+        rule = access_rule_of(served.route.dependant)
         if rule is None or not rule.anonymous:
             continue
-        item = schema["paths"].get(context.path_format, {})
-        for method in context.methods or ():
+        item = schema["paths"].get(served.path_format, {})
+        for method in served.methods:
             operation = item.get(method.lower())
             if operation is not None and operation.get("security"):
                 operation["security"] = [{}, *operation["security"]]

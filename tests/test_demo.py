@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.security import Principal, hash_key
 from app.demo import data
 from app.demo.service import SEED_PRINCIPAL, SEED_REVIEWER, assessment_requests, load_demo
+from app.replication.service import FIRST_REPORT
 from tests._demo import connection, demo_connection
 from tests.conftest import bearer, problem
 
@@ -87,7 +88,9 @@ async def test_loading_again_after_demo_records_were_edited_changes_nothing(
     assert await table_state(session) == before
 
 
-async def test_the_demo_has_both_programmes_and_their_commitments(session: AsyncSession) -> None:
+async def test_the_demo_has_its_three_programmes_and_their_commitments(
+    session: AsyncSession,
+) -> None:
     rows = (
         await session.execute(
             text(
@@ -113,6 +116,7 @@ async def test_the_demo_has_both_programmes_and_their_commitments(session: Async
             "2021-12-06",
             10,
         ),
+        ("Replikasi Kartu Insentif Anak Kota Surakarta 2015", None, 2015, "2015-02-02", 3),
     ]
 
 
@@ -225,6 +229,8 @@ async def test_demo_records_are_marked_as_demo_data(session: AsyncSession) -> No
             "     + (SELECT count(*) FROM commitments c "
             "        WHERE planned_modifications NOT LIKE :mark || '%' "
             "           OR (status_reason IS NOT NULL AND status_reason NOT LIKE :mark || '%' "
+            # The reason the first accepted progress report's move writes.
+            "               AND status_reason <> :first_report "
             # The reason the sustained-verdict rule writes, for a marked assessment.
             "               AND NOT EXISTS (SELECT 1 FROM sustainability_assessments a "
             "                   WHERE a.commitment_id = c.id AND a.verdict = 'sustained' "
@@ -236,7 +242,7 @@ async def test_demo_records_are_marked_as_demo_data(session: AsyncSession) -> No
             "     + (SELECT count(*) FROM scaling_proposals "
             "        WHERE rationale NOT LIKE :mark || '%' OR notes NOT LIKE :mark || '%')"
         ),
-        {"tag": data.DEMO_TAG, "mark": data.DEMO_MARK},
+        {"tag": data.DEMO_TAG, "mark": data.DEMO_MARK, "first_report": FIRST_REPORT},
     )
 
     assert unmarked == 0
@@ -259,18 +265,18 @@ async def test_every_demo_record_has_one_creation_event_by_the_seed(
     assert {r.entity: (r.events, r.records, r.by_seed) for r in rows} == {
         "institution": (44, 44, True),
         "innovation": (15, 15, True),
-        "award": (6, 6, True),
-        "replication_program": (2, 2, True),
-        "commitment": (29, 29, True),
-        "action_item": (87, 87, True),
-        "progress_report": (39, 39, True),
+        "award": (7, 7, True),
+        "replication_program": (3, 3, True),
+        "commitment": (32, 32, True),
+        "action_item": (96, 96, True),
+        "progress_report": (45, 45, True),
         "sustainability_assessment": (8, 8, True),
-        "scaling_proposal": (1, 1, True),
+        "scaling_proposal": (3, 3, True),
     }
 
 
 async def test_status_changes_are_events_of_the_seed(session: AsyncSession) -> None:
-    # 25 first reports move committed → in_progress; then 10 + 4 launched, 4 sustained by
+    # 28 first reports move committed → in_progress; then 13 + 4 launched, 4 sustained by
     # hand and 1 by its assessment (Sragen), 4 stalled, 1 cancelled.
     moves = (
         await session.execute(
@@ -285,8 +291,8 @@ async def test_status_changes_are_events_of_the_seed(session: AsyncSession) -> N
 
     assert [tuple(m) for m in moves] == [
         ("cancelled", 1),
-        ("in_progress", 25),
-        ("launched", 14),
+        ("in_progress", 28),
+        ("launched", 17),
         ("stalled", 4),
         ("sustained", 5),
     ]
@@ -330,9 +336,52 @@ async def test_the_scaling_evidence_is_the_snapshot_taken_after_the_assessments(
         2023,
     )
     assert evidence["criteria"]["origin_sustained"]["met"] is True
-    assert evidence["replications_by_status"] == {}
-    assert evidence["awards"] == []
-    assert (evidence["criteria_met"], evidence["eligible"]) == (1, False)
+    assert evidence["replications_by_status"] == {"launched": 3}
+    assert evidence["awards"] == [{"competition": "KIPP", "year": 2015, "tier": "top_99"}]
+
+
+async def test_the_approved_scale_up_met_every_criterion_it_was_judged_on(
+    client: httpx.AsyncClient,
+) -> None:
+    """Kartu Insentif Anak: three launched replicas (the national round of 2015) in three
+    provinces other than Jawa Tengah, its origin sustained, a KIPP award."""
+    r = await client.get(f"/api/v1/scaling-proposals/{data.proposal_id('kia', 'national')}")
+
+    evidence = r.json()["evidence"]
+    assert evidence["criteria"] == {
+        "replicas": {"value": 3, "threshold": 3, "met": True},
+        "other_provinces": {"value": 3, "threshold": 2, "met": True},
+        "origin_sustained": {"value": "sustained", "threshold": "sustained", "met": True},
+        "awards": {"value": 1, "threshold": 1, "met": True},
+    }
+    assert (evidence["criteria_met"], evidence["eligible"]) == (4, True)
+    assert evidence["provinces_reached"] == 3
+
+
+async def test_two_scaling_proposals_are_open_for_reviewers(client: httpx.AsyncClient) -> None:
+    submitted = await client.get(
+        f"/api/v1/scaling-proposals/{data.proposal_id('gkb', 'provincial')}"
+    )
+    under_review = await client.get(
+        f"/api/v1/scaling-proposals/{data.proposal_id('akta_dd', 'national')}"
+    )
+
+    assert submitted.status_code == under_review.status_code == 200
+    assert [
+        (p["innovation_title"], p["target_scale"], p["target_province_code"], p["status"])
+        for p in (submitted.json(), under_review.json())
+    ] == [
+        ("Gerakan Kembali Bersekolah", "provincial", "33", "submitted"),
+        (
+            "Akta Kelahiran dan Kematian Terintegrasi Dana Desa",
+            "national",
+            None,
+            "under_review",
+        ),
+    ]
+    assert submitted.json()["reviewed_at"] is None
+    assert under_review.json()["reviewed_at"] is not None
+    assert submitted.json()["decision"] is under_review.json()["decision"] is None
 
 
 async def test_the_scale_up_is_the_workflows_events(session: AsyncSession) -> None:
@@ -368,7 +417,40 @@ async def test_a_scale_up_already_reached_is_not_proposed_again(session: AsyncSe
     created = await load_demo(session)
 
     assert sum(created.values()) == 0
-    assert await session.scalar(text("SELECT count(*) FROM scaling_proposals")) == 0
+    assert await session.scalar(text("SELECT count(*) FROM scaling_proposals")) == 2
+
+
+async def test_a_target_someone_else_proposed_is_not_proposed_again(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+) -> None:
+    """A database loaded before the demo held the Gerakan Kembali Bersekolah proposal, where
+    someone has since proposed the same target: the seed leaves theirs alone."""
+    await session.execute(
+        text("DELETE FROM scaling_proposals WHERE id = :id"),
+        {"id": data.proposal_id("gkb", "provincial")},
+    )
+    theirs = await client.post(
+        "/api/v1/scaling-proposals",
+        json={
+            "innovation_id": str(data.innovation_id("gkb")),
+            "target_scale": "provincial",
+            "target_province_code": "33",
+            "rationale": "Usulan Biro Organisasi",
+        },
+        headers=admin,
+    )
+    assert theirs.status_code == 201, theirs.text
+
+    created = await load_demo(session)
+
+    assert sum(created.values()) == 0
+    ids = (
+        await session.execute(
+            text("SELECT id FROM scaling_proposals WHERE innovation_id = :i"),
+            {"i": data.innovation_id("gkb")},
+        )
+    ).scalars()
+    assert [str(i) for i in ids] == [theirs.json()["id"]]
 
 
 async def test_the_demo_assessments_are_scored_by_the_rubric(session: AsyncSession) -> None:

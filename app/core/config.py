@@ -28,13 +28,6 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=40, ge=1, le=500)
     db_max_overflow: int = Field(default=10, ge=0, le=500)
-    db_read_pool_size: int = Field(
-        default=40,
-        ge=1,
-        le=500,
-        description="Connections of the driver pool for the hottest reads, opened on demand. "
-        "A worker opens at most db_pool_size + db_max_overflow + db_read_pool_size.",
-    )
     db_pool_timeout_s: float = Field(default=3.0, gt=0)
     db_connect_timeout_s: float = Field(default=3.0, gt=0)
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)

@@ -1,4 +1,5 @@
-"""Fixes to the OpenAPI document FastAPI generates, so that every example in it is valid.
+"""OpenAPI documentation helpers: the problem responses each route declares, and fixes to the
+document FastAPI generates, so that every example in it is valid.
 
 FastAPI serialises the document with `exclude_none`, which also strips the `null` values out
 of schema examples (`"completed_on": null` disappears, and the example no longer validates
@@ -11,12 +12,37 @@ import copy
 from collections.abc import Iterable
 from typing import Any, get_args
 
-from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from app.core.errors import PROBLEM_MEDIA_TYPE
+
 REF_TEMPLATE = "#/components/schemas/{model}"
+
+_DESCRIPTIONS = {
+    400: "Bad request (malformed cursor, missing Idempotency-Key, …).",
+    401: "Missing, unknown or revoked API key.",
+    403: "The key's role or province does not allow this.",
+    404: "No such resource.",
+    409: "Conflicts with the current state (duplicate, illegal transition, request in flight).",
+    412: "If-Match does not match the current ETag: reload and retry.",
+    413: "Request body too large.",
+    422: "Validation failed: see `errors`.",
+    428: "If-Match is required for this write.",
+    503: "Database unavailable or busy; retry after `Retry-After` seconds.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the problem responses a route can give."""
+    return {
+        s: {
+            "description": _DESCRIPTIONS.get(s, "Error."),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }
 
 
 def _collect(annotation: Any, found: set[type[BaseModel]]) -> None:
@@ -30,13 +56,10 @@ def _collect(annotation: Any, found: set[type[BaseModel]]) -> None:
         _collect(arg, found)
 
 
-def route_models(app: FastAPI) -> set[type[BaseModel]]:
-    """Every Pydantic model a route of `app` takes or returns, nested ones included."""
+def route_models(routes: Iterable[APIRoute]) -> set[type[BaseModel]]:
+    """Every Pydantic model these routes take or return, nested ones included."""
     found: set[type[BaseModel]] = set()
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if not isinstance(route, APIRoute):
-            continue
+    for route in routes:
         annotations: list[Any] = [route.response_model]
         annotations += [p.field_info.annotation for p in route.dependant.body_params]
         for annotation in annotations:

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import events_repository as repository
 from app.core.security import Principal
-from app.models.event import Event
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (uuid.UUID, Decimal)):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def event_values(
@@ -44,7 +27,7 @@ def event_values(
         "entity": entity,
         "entity_id": str(entity_id),
         "province_code": province_code[:2] if province_code else None,
-        "changes": _jsonable(changes or {}),
+        "changes": to_jsonable_python(changes or {}),
     }
 
 
@@ -57,14 +40,24 @@ async def record_event(
     changes: dict[str, Any] | None = None,
     province_code: str | None = None,
 ) -> None:
-    await session.execute(
-        insert(Event).values(
-            event_values(principal, action, entity, entity_id, changes, province_code)
-        )
+    await repository.insert_event(
+        session, event_values(principal, action, entity, entity_id, changes, province_code)
     )
 
 
-async def record_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Many events in one statement (batch writes)."""
-    if rows:
-        await session.execute(insert(Event), rows)
+async def record_events(
+    session: AsyncSession,
+    principal: Principal | None,
+    action: str,
+    entity: str,
+    changed: Sequence[tuple[object, dict[str, Any], str | None]],
+) -> None:
+    """One event per (entity id, changes, province code), in one statement."""
+    if changed:
+        await repository.insert_events(
+            session,
+            [
+                event_values(principal, action, entity, entity_id, changes, province_code)
+                for entity_id, changes, province_code in changed
+            ],
+        )

@@ -18,53 +18,22 @@ import zlib
 from dataclasses import dataclass
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Header, Request
-from sqlalchemy import text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from app.core import idempotency_repository as repository
 from app.core.config import get_settings
 from app.core.db import Session
 from app.core.errors import BadRequest, Conflict, ProblemError, Unprocessable
-from app.core.repository import CompiledQuery, fetch
 from app.core.security import Principal, Role, get_principal
 
 REPLAY_HEADER = "Idempotent-Replayed"
 COMPRESS_FROM_BYTES = 8192
 _REPLAYED_HEADERS = ("location", "etag", "content-type")
-
-_CLAIM = text(
-    """
-    INSERT INTO idempotency_keys (principal_id, key, fingerprint)
-    VALUES (:principal_id, :key, :fingerprint)
-    ON CONFLICT (principal_id, key) DO UPDATE
-        SET fingerprint = EXCLUDED.fingerprint, created_at = now(),
-            response_status = NULL, response_headers = NULL, response_body = NULL
-        WHERE idempotency_keys.created_at < now() - make_interval(hours => :ttl_hours)
-           OR idempotency_keys.response_status IS NULL
-    RETURNING 1
-    """
-)
-_STORED = text(
-    """
-    SELECT fingerprint, response_status, response_headers, response_body, response_compressed
-    FROM idempotency_keys WHERE principal_id = :principal_id AND key = :key
-    """
-)
-_SAVE = text(
-    """
-    UPDATE idempotency_keys
-    SET response_status = :status, response_headers = CAST(:headers AS jsonb),
-        response_body = :body, response_compressed = :compressed
-    WHERE principal_id = :principal_id AND key = :key
-    """
-)
-# Compiled once, run on the driver (`app.core.repository.fetch`): every keyed POST runs them.
-_CLAIM_QUERY, _STORED_QUERY, _SAVE_QUERY = map(CompiledQuery, (_CLAIM, _STORED, _SAVE))
-_PURGE = text(
-    "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :ttl_hours)"
-)
+# SQLSTATE of a lock wait that ran out of `lock_timeout`.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class Replay(ProblemError):
@@ -79,18 +48,6 @@ class Replay(ProblemError):
             status_code=status,
             headers={**headers, REPLAY_HEADER: "true"},
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """A key's row that the claim did not take: it holds the first request's response (a
-    claim without one is taken again)."""
-
-    fingerprint: str
-    response_status: int
-    response_headers: dict[str, str] | None
-    response_body: bytes
-    response_compressed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +96,15 @@ class Idempotency:
                     code="idempotency_key_required",
                 )
             return
-        params = {
-            "principal_id": principal.id,
-            "key": idempotency_key,
-            "ttl_hours": get_settings().idempotency_ttl_hours,
-        }
         wanted = fingerprint(request.method, request.url.path, await request.body())
+        ttl_hours = get_settings().idempotency_ttl_hours
         try:
-            claimed = await fetch(session, _CLAIM_QUERY, {**params, "fingerprint": wanted})
-        except asyncpg.LockNotAvailableError as exc:
+            claimed = await repository.claim(
+                session, principal.id, idempotency_key, wanted, ttl_hours
+            )
+        except sa_exc.DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
             raise Conflict(
                 "A request with this Idempotency-Key is still being processed.",
                 code="idempotency_in_flight",
@@ -155,8 +112,7 @@ class Idempotency:
         if claimed:
             request.state.idempotency = Claim(principal.id, idempotency_key)
             return
-        [row] = await fetch(session, _STORED_QUERY, params)
-        stored = _Stored(**row)
+        stored = await repository.stored(session, principal.id, idempotency_key)
         if stored.fingerprint != wanted:
             raise Unprocessable(
                 "This Idempotency-Key was used with a different request.",
@@ -176,20 +132,16 @@ async def save_response(session: AsyncSession, claim: Claim, response: Response)
     # shrinks them ~9x for about a millisecond, far less than PostgreSQL spends compressing
     # and TOASTing them itself.
     compressed = len(body) >= COMPRESS_FROM_BYTES
-    await fetch(
+    await repository.save(
         session,
-        _SAVE_QUERY,
-        {
-            "principal_id": claim.principal_id,
-            "key": claim.key,
-            "status": response.status_code,
-            "headers": json.dumps(headers),
-            "body": zlib.compress(body, 1) if compressed else body,
-            "compressed": compressed,
-        },
+        claim.principal_id,
+        claim.key,
+        status=response.status_code,
+        headers=json.dumps(headers),
+        body=zlib.compress(body, 1) if compressed else body,
+        compressed=compressed,
     )
 
 
 async def purge_expired(session: AsyncSession) -> int:
-    result = await session.execute(_PURGE, {"ttl_hours": get_settings().idempotency_ttl_hours})
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await repository.purge(session, get_settings().idempotency_ttl_hours)

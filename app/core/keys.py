@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import keys_repository as repository
 from app.core.errors import NotFound, Unprocessable
 from app.core.security import PROVINCE_SCOPED_ROLES, Role, generate_key
 from app.models.api_key import ApiKey
-from app.models.region import Region
 
 
 async def create_key(
@@ -22,8 +20,7 @@ async def create_key(
     if role in PROVINCE_SCOPED_ROLES:
         if not province_code:
             raise Unprocessable(f"A {role} key needs --province.")
-        region = await session.get(Region, province_code)
-        if region is None or region.level != "province":
+        if await repository.region_level(session, province_code) != "province":
             raise Unprocessable(f"{province_code} is not a province code.")
     elif province_code:
         raise Unprocessable(f"A {role} key is national; it takes no province.")
@@ -36,21 +33,14 @@ async def create_key(
         prefix=prefix,
         key_hash=key_hash,
     )
-    session.add(key)
-    await session.flush()
+    await repository.insert_key(session, key)
     return key, plaintext
 
 
 async def list_keys(session: AsyncSession) -> Sequence[ApiKey]:
-    return (await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all()
+    return await repository.list_keys(session)
 
 
 async def revoke_key(session: AsyncSession, key_id: uuid.UUID) -> None:
-    result = await session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-        .returning(ApiKey.id)
-    )
-    if result.first() is None and await session.get(ApiKey, key_id) is None:
+    if not await repository.revoke_key(session, key_id):
         raise NotFound(f"Key {key_id} does not exist.")

@@ -20,9 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.error_handlers import problem_response
 from app.core.logging import log_access
-from app.core.routing import MAX_BODY_BYTES_SCOPE_KEY, LeanRoutes
 
 logger = structlog.get_logger("app.access")
 
@@ -70,19 +69,14 @@ def limit_body(scope: Scope, receive: Receive, default_limit: int) -> Receive:
     """`receive` that raises 413 once the body exceeds the limit (handled as a problem).
 
     The limit is read when the body is first read, after routing, so that a route may declare
-    a larger one (AppRoute keeps a route's `max_body_size=` as `max_body_bytes`; LeanRoutes
-    puts a lean route's in the scope).
+    a larger one (AppRoute keeps a route's `max_body_size=` as `max_body_bytes`).
     """
     declared = _content_length(scope)
     received = 0
 
     async def receive_with_limit() -> Message:
         nonlocal received
-        limit = (
-            scope.get(MAX_BODY_BYTES_SCOPE_KEY)
-            or getattr(scope.get("route"), "max_body_bytes", None)
-            or default_limit
-        )
+        limit = getattr(scope.get("route"), "max_body_bytes", None) or default_limit
         if declared is not None and declared > limit:
             raise HTTPException(413)
         message = await receive()
@@ -99,8 +93,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        # Built on the first request, once every route is in place.
-        self.lean: LeanRoutes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,11 +121,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            lean = self.lean
-            if lean is None:
-                lean = self.lean = LeanRoutes(scope["app"])
-            if not await lean.serve(scope, receive, send_with_id):
-                await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         except Exception as exc:
             logger.error("unhandled_exception", exc_info=exc)
             if response_started:

@@ -17,11 +17,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import text
 
+from app.core import keys_repository
 from app.core.db import Session
 from app.core.errors import Forbidden, Unauthorized
-from app.core.repository import CompiledQuery, fetch
 
 KEY_PREFIX = "ih_"
 
@@ -82,29 +81,6 @@ bearer = HTTPBearer(
     description="An API key issued by `inovasi keys create`: `Authorization: Bearer ih_…`.",
 )
 
-# One statement authenticates and, at most once a minute per key, records its last use.
-# The touch skips a row another transaction has locked: a write that recorded the key's use
-# holds that lock until it commits, and the key's other requests must not queue behind it
-# (nor wait `lock_timeout` and fail); the running transaction records the use anyway.
-_AUTHENTICATE = text(
-    """
-    WITH k AS (
-        SELECT id, name, role, province_code, last_used_at
-        FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL
-    ), due AS (
-        SELECT api_keys.id FROM api_keys JOIN k ON api_keys.id = k.id
-        WHERE api_keys.last_used_at IS NULL
-           OR api_keys.last_used_at < now() - interval '60 seconds'
-        FOR NO KEY UPDATE OF api_keys SKIP LOCKED
-    ), touch AS (
-        UPDATE api_keys SET last_used_at = now() FROM due WHERE api_keys.id = due.id
-    )
-    SELECT id, name, role, province_code FROM k
-    """
-)
-# Compiled once, run on the driver (`app.core.repository.fetch`): every keyed request runs it.
-_AUTHENTICATE_QUERY = CompiledQuery(_AUTHENTICATE)
-
 
 async def get_principal(
     request: Request,
@@ -119,12 +95,11 @@ async def get_principal(
     token = credentials.credentials
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         raise Unauthorized()
-    rows = await fetch(session, _AUTHENTICATE_QUERY, {"key_hash": hash_key(token)})
-    if not rows:
+    row = await keys_repository.authenticate(session, hash_key(token))
+    if row is None:
         raise Unauthorized()
-    row = rows[0]
     principal = Principal(
-        id=row["id"], name=row["name"], role=Role(row["role"]), province_code=row["province_code"]
+        id=row.id, name=row.name, role=Role(row.role), province_code=row.province_code
     )
     request.state.principal = principal
     return principal

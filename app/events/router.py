@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Page, ShortText

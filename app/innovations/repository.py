@@ -30,15 +30,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver import fetch_planned_per_call
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
-from app.core.repository import (
-    CompiledQuery,
-    contains_folded,
-    fetch,
-    like_pattern,
-    update_versioned,
-)
+from app.core.repository import contains_folded, like_pattern, update_versioned
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -250,15 +245,15 @@ def _latest_assessment() -> Any:
 
 
 def read_model() -> Select[Any]:
-    """Innovation columns, its institution, awards, replication figures and latest
-    sustainability verdict: one row each.
+    """Innovation columns (by column name), its institution, awards, replication figures and
+    latest sustainability verdict: one row each.
 
     The derived figures are subqueries of the same statement, so a page is one round trip.
     """
     latest = _latest_assessment()
     return (
         select(
-            Innovation,
+            Innovation.__table__,
             Institution.name.label("institution_name"),
             Institution.kind.label("institution_kind"),
             _awards_json().label("awards"),
@@ -294,9 +289,10 @@ async def commitments_of(
     return (await session.execute(stmt)).all()
 
 
-# A page's statement compiled once per shape (the filters set, the sort, the published-only
-# rule, a cursor or not): the values travel as bind parameters.
-_PAGES: dict[tuple[Any, ...], CompiledQuery] = {}
+# A page's statement built once per shape (the filters set, the sort, the published-only
+# rule, a cursor or not): the values travel as bind parameters. Building the read model with
+# its subqueries costs more than running it from SQLAlchemy's compiled cache.
+_PAGES: dict[tuple[Any, ...], Select[Any]] = {}
 _PAGES_MAX = 512
 
 
@@ -365,25 +361,25 @@ async def list_page(
 ) -> tuple[Sequence[Mapping[str, Any]], list[list[Any]]]:
     """Rows of a page and, for each, the values of its sort key (for the cursor)."""
     params = filter_params(filters)
+    filtered = bool(params)
     shape = (tuple(params), filters.published_only, sort, after is not None, ranked_matches)
-    query = _PAGES.get(shape)
-    if query is None:
+    stmt = _PAGES.get(shape)
+    if stmt is None:
         stmt = page_statement(
             filters, keys, after, bindparam("limit", type_=Integer), ranked_matches=ranked_matches
         )
-        # Planned for each call's values whenever a filter selects: how many rows a value
-        # selects varies by value (a Jawa province holds a hundred times a Papua one), and a
-        # prepared statement's generic plan, which assumes an average value (and an average
-        # cursor position), read a filtered page deep in the list through three bitmaps and a
-        # sort in 190 ms instead of the 13 ms of the walk in order (1M innovations).
-        query = CompiledQuery(stmt, planned_per_call=bool(params))
         if len(_PAGES) >= _PAGES_MAX:
             _PAGES.clear()
-        _PAGES[shape] = query
+        _PAGES[shape] = stmt
     params["limit"] = limit
     if after is not None:
         params.update({f"after_{n}": v for n, v in enumerate(after)})
-    rows = await fetch(session, query, params)
+    rows: Sequence[Mapping[str, Any]]
+    if filtered:
+        # Planned for this call's values (see app.core.driver).
+        rows = await fetch_planned_per_call(session, stmt, params)
+    else:
+        rows = (await session.execute(stmt, params)).mappings().all()
     return rows, [[r[f"_k{n}"] for n in range(len(keys))] for r in rows]
 
 
@@ -392,12 +388,13 @@ async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-_GET_ROW = CompiledQuery(read_model().where(Innovation.id == bindparam("innovation_id")))
+_GET_ROW = read_model().where(Innovation.id == bindparam("innovation_id"))
 
 
 async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
-    rows = await fetch(session, _GET_ROW, {"innovation_id": innovation_id})
-    return rows[0] if rows else None
+    result = await session.execute(_GET_ROW, {"innovation_id": innovation_id})
+    row: Mapping[str, Any] | None = result.mappings().first()
+    return row
 
 
 async def get(session: AsyncSession, innovation_id: uuid.UUID) -> Innovation | None:

@@ -4,11 +4,12 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.openapi.models import Example
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Id, IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
@@ -36,7 +37,14 @@ router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=AppR
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
 Reader = Annotated[Principal | None, Depends(open_data())]
-InnovationId = Annotated[Id, Path(description="Innovation id.")]
+# Gerakan Kembali Bersekolah of the demo data: published, two KIPP 2019 awards (top 99, top 45).
+GKB_EXAMPLE: dict[str, Example] = {
+    "gkb": {
+        "summary": "Gerakan Kembali Bersekolah (demo data)",
+        "value": "7801cd81-7c43-5c3c-af76-39d648f35104",
+    }
+}
+InnovationId = Annotated[Id, Path(description="Innovation id.", openapi_examples=GKB_EXAMPLE)]
 
 
 class InnovationSort(StrEnum):

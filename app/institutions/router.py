@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Id, Page, ProvinceCode, RegionCode, SearchQuery
@@ -22,7 +22,18 @@ from app.institutions.schemas import (
 router = APIRouter(prefix="/institutions", tags=["institutions"], route_class=AppRoute)
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
-InstitutionId = Annotated[Id, Path(description="Institution id.")]
+InstitutionId = Annotated[
+    Id,
+    Path(
+        description="Institution id.",
+        openapi_examples={
+            "dinkes_semarang": {
+                "summary": "Dinas Kesehatan Kota Semarang (demo data)",
+                "value": "cca36ae1-b01c-52c8-9ace-0e870480a8a5",
+            }
+        },
+    ),
+]
 
 
 @router.get(

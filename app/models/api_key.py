@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UUIDPrimaryKey
 
-ROLES = ("admin", "reviewer", "coordinator", "integration")
-
 
 class ApiKey(UUIDPrimaryKey, Base):
     """An API key. Only the SHA-256 hash of the secret is stored; the prefix is for humans."""

@@ -9,7 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
-from app.core.errors import ServiceUnavailable, problems
+from app.core.docs import problems
+from app.core.errors import ServiceUnavailable
 from app.core.routing import AppRoute
 from app.core.security import open_data
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Page, RegionCode, SearchQuery
@@ -51,7 +51,13 @@ async def list_regions(
 )
 async def get_region(
     session: Session,
-    code: Annotated[RegionCode, Path(description="Kemendagri code, e.g. `33` or `33.29`.")],
+    code: Annotated[
+        RegionCode,
+        Path(
+            description="Kemendagri code, e.g. `33` or `33.29`.",
+            openapi_examples={"brebes": {"summary": "Kabupaten Brebes", "value": "33.29"}},
+        ),
+    ],
 ) -> RegionDetail:
     """One region and its direct children (for a province: its regencies and cities)."""
     return await service.get_region(session, code)

@@ -14,14 +14,16 @@ from sqlalchemy import (
     func,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.concurrency import stale
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_page
-from app.core.repository import CompiledQuery, fetch, update_versioned
+from app.core.repository import update_versioned
 from app.core.security import Principal
 from app.models.innovation import Innovation
 from app.models.institution import Institution
@@ -225,6 +227,41 @@ async def update_commitment(
     return await update_versioned(session, commitment, version, values)
 
 
+async def get_commitments(
+    session: AsyncSession, commitment_ids: Sequence[uuid.UUID]
+) -> Sequence[Commitment]:
+    """Commitments this transaction has locked, as they are now, in id order."""
+    stmt = (
+        select(Commitment)
+        .where(Commitment.id.in_(commitment_ids))
+        .order_by(Commitment.id)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def set_status(
+    session: AsyncSession, read: Sequence[Commitment], status: str, reason: str | None
+) -> Sequence[Commitment]:
+    """Set the status of these commitments, each at the version it was read at (else 412)."""
+    stmt = (
+        update(Commitment)
+        .where(tuple_(Commitment.id, Commitment.version).in_([(c.id, c.version) for c in read]))
+        .values(
+            status=status,
+            status_reason=reason,
+            version=Commitment.version + 1,
+            updated_at=func.now(),
+        )
+        .returning(Commitment)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    updated = (await session.scalars(stmt)).all()
+    if len(updated) != len(read):
+        raise stale()
+    return sorted(updated, key=lambda c: c.id)
+
+
 async def add_replications(session: AsyncSession, innovation_id: uuid.UUID, delta: int) -> None:
     await session.execute(
         update(Innovation)
@@ -233,22 +270,32 @@ async def add_replications(session: AsyncSession, innovation_id: uuid.UUID, delt
     )
 
 
-_RECOMPUTE_PROGRESS = text(
-    """
+def progress_sql(weight: str, progress: str, latest_percent: str) -> str:
+    """The one definition of a commitment's progress, as an SQL aggregate over its action
+    items' rows: the mean of the items' `progress` weighted by `weight`, to two decimals;
+    with no items (NULL weights, as a LEFT JOIN gives), the latest reported percentage; with
+    neither, 0. Both statements that write `commitments.progress` are built with it."""
+    return f"coalesce(round(sum({weight} * {progress}) / sum({weight}), 2), {latest_percent}, 0)"
+
+
+RECOMPUTE_PROGRESS = text(
+    f"""
     UPDATE commitments c
-    SET progress = coalesce(
-            (SELECT round(sum(a.weight * a.progress) / sum(a.weight), 2)
-             FROM action_items a WHERE a.commitment_id = c.id),
-            c.latest_percent, 0),
-        updated_at = now(), version = c.version + 1
-    WHERE c.id = ANY(:ids)
-    """
+    SET progress = p.progress, updated_at = now(), version = c.version + 1
+    FROM (
+        SELECT c2.id, {progress_sql("a.weight", "a.progress", "c2.latest_percent")} AS progress
+        FROM commitments c2 LEFT JOIN action_items a ON a.commitment_id = c2.id
+        WHERE c2.id = ANY(:ids)
+        GROUP BY c2.id, c2.latest_percent
+    ) p
+    WHERE c.id = p.id
+    """  # noqa: S608 - built from constants
 )
 
 
 async def recompute_progress(session: AsyncSession, commitment_ids: Sequence[uuid.UUID]) -> None:
     """Keep `progress` = weighted mean of the items (else the latest reported percentage)."""
-    await session.execute(_RECOMPUTE_PROGRESS, {"ids": list(commitment_ids)})
+    await session.execute(RECOMPUTE_PROGRESS, {"ids": list(commitment_ids)})
 
 
 async def matrix_rows(session: AsyncSession, program_id: uuid.UUID) -> Sequence[Any]:
@@ -304,16 +351,18 @@ async def items_of(session: AsyncSession, commitment_id: uuid.UUID) -> Sequence[
 # --- Progress reports (set-based: a batch of 500 is one statement) ----------------------
 
 # One statement ingests a whole batch. It reads the valid reports from one JSON parameter,
-# reads their commitments (locked beforehand by `_LOCK_BATCH`), decides for each
+# reads their commitments (locked beforehand by `LOCK_BATCH`), decides for each
 # report whether it may be stored, and for the accepted ones inserts the reports, applies the
-# item updates, updates each commitment from its latest report (status, latest percentage,
-# progress) and writes the events. Within a batch, the report with the latest `as_of` (then the
-# later one) decides both the percentage and an item's state.
+# item updates, updates each commitment from its latest report (latest percentage, progress)
+# and writes the reports' events. Within a batch, the report with the latest `as_of` (then the
+# later one) decides both the percentage and an item's state. It does not change a
+# commitment's status: it returns the commitments that got their first report while
+# `committed`, and the service moves them with its one transition (`apply_transitions`).
 #
 # The CTEs of one statement see the same snapshot, not each other's writes: the commitment's
 # progress is therefore computed from the items joined with `items_updated`, not re-read.
-_INGEST = text(
-    """
+INGEST = text(
+    f"""
     WITH input AS MATERIALIZED (
         SELECT e.ord::int AS ord, r.commitment_id, r.as_of, r.percent_complete,
                r.item_updates, r.narrative, r.obstacles, r.evidence_urls, r.reported_by
@@ -322,9 +371,10 @@ _INGEST = text(
                                          item_updates jsonb, narrative text, obstacles text,
                                          evidence_urls jsonb, reported_by text)
     ), locked AS MATERIALIZED (
-        -- Locked by `_LOCK_BATCH` before this statement started, and read here by the row
-        -- addresses (ctid) it returned: no index walk again. See `_LOCK_BATCH`.
-        SELECT c.id, c.ctid AS row_id, c.status, c.signed_on, c.adopter_province_code
+        -- Locked by `LOCK_BATCH` before this statement started, and read here by the row
+        -- addresses (ctid) it returned: no index walk again. See `LOCK_BATCH`.
+        SELECT c.id, c.ctid AS row_id, c.status, c.signed_on, c.adopter_province_code,
+               c.latest_as_of, c.latest_percent
         FROM commitments c
         WHERE c.ctid = ANY(CAST(:row_ids AS tid[]))
     ), items AS MATERIALIZED (
@@ -394,33 +444,34 @@ _INGEST = text(
         FROM item_changes ic JOIN items i ON i.id = ic.item_id
         WHERE ai.ctid = i.row_id
         RETURNING ai.id, ai.progress
-    ), item_progress AS (
-        SELECT ai.commitment_id,
-               round(sum(ai.weight * coalesce(iu.progress, ai.progress)) / sum(ai.weight), 2)
-                   AS progress
-        FROM items ai LEFT JOIN items_updated iu ON iu.id = ai.id
-        WHERE ai.commitment_id IN (SELECT commitment_id FROM accepted)
-        GROUP BY ai.commitment_id
     ), latest AS (
+        -- Per commitment, its latest report in the batch, and the percentage it leaves (a
+        -- report older than the latest one stored keeps that one's).
         SELECT DISTINCT ON (a.commitment_id) a.commitment_id, a.row_id, a.as_of,
-               a.percent_complete
-        FROM accepted a
+               l.status = 'committed' AS starts,
+               CASE WHEN l.latest_as_of IS NULL OR a.as_of >= l.latest_as_of
+                    THEN a.percent_complete ELSE l.latest_percent END AS latest_percent
+        FROM accepted a JOIN locked l ON l.id = a.commitment_id
         ORDER BY a.commitment_id, a.as_of DESC, a.ord DESC
+    ), progress AS (
+        SELECT l.commitment_id,
+               {progress_sql("ai.weight", "coalesce(iu.progress, ai.progress)", "l.latest_percent")}
+                   AS progress
+        FROM latest l
+        LEFT JOIN items ai ON ai.commitment_id = l.commitment_id
+        LEFT JOIN items_updated iu ON iu.id = ai.id
+        GROUP BY l.commitment_id, l.latest_percent
     ), commitments_updated AS (
         UPDATE commitments c
-        SET status = CASE WHEN c.status = 'committed' THEN 'in_progress' ELSE c.status END,
-            latest_percent = CASE WHEN c.latest_as_of IS NULL OR l.as_of >= c.latest_as_of
-                                  THEN l.percent_complete ELSE c.latest_percent END,
+        SET latest_percent = l.latest_percent,
             latest_as_of = greatest(c.latest_as_of, l.as_of),
             last_report_at = now(),
             last_report_on = current_date,
-            progress = coalesce(
-                ip.progress,
-                CASE WHEN c.latest_as_of IS NULL OR l.as_of >= c.latest_as_of
-                     THEN l.percent_complete ELSE c.latest_percent END,
-                0),
-            updated_at = now(), version = c.version + 1
-        FROM latest l LEFT JOIN item_progress ip ON ip.commitment_id = l.commitment_id
+            progress = p.progress,
+            -- A commitment the report starts gets its new version from the transition
+            -- that follows, in the same transaction: one version per request, as ever.
+            updated_at = now(), version = c.version + CASE WHEN l.starts THEN 0 ELSE 1 END
+        FROM latest l JOIN progress p ON p.commitment_id = l.commitment_id
         WHERE c.ctid = l.row_id
         RETURNING c.id
     ), events_inserted AS (
@@ -431,44 +482,37 @@ _INGEST = text(
                jsonb_build_object('commitment_id', a.commitment_id, 'as_of', a.as_of,
                                   'percent_complete', a.percent_complete)
         FROM accepted a
-        UNION ALL
-        SELECT CAST(:actor_id AS uuid), :actor_role, 'commitment.transitioned', 'commitment',
-               l.id::text, l.adopter_province_code,
-               '{"from": "committed", "to": "in_progress", "reason": "first progress report"}'
-        FROM locked l
-        WHERE l.status = 'committed' AND l.id IN (SELECT commitment_id FROM accepted)
+        ORDER BY a.ord
     )
     SELECT array_agg(c.problem ORDER BY c.ord) AS problems,
            array_agg(c.signed_on ORDER BY c.ord) AS signed_on,
            array_agg(a.id ORDER BY c.ord) AS ids,
            now() AS created_at,
+           ARRAY(SELECT l.commitment_id FROM latest l WHERE l.starts
+                 ORDER BY l.commitment_id) AS first_reported,
            (SELECT count(*) FROM latest) - (SELECT count(*) FROM commitments_updated)
            + (SELECT count(*) FROM item_changes) - (SELECT count(*) FROM items_updated)
                AS missed
     FROM checked c LEFT JOIN accepted a ON a.ord = c.ord
-    """
+    """  # noqa: S608 - built from constants
 )
 
-
-# Compiled once, run on the driver (`app.core.repository.fetch`).
-_INGEST_QUERY = CompiledQuery(_INGEST)
-
 # The batch's commitments, locked in id order (so that concurrent batches never deadlock)
-# before `_INGEST` runs, in a statement of its own. A statement reads with the snapshot it took
-# when it started: had `_INGEST` itself waited for the lock of another report on the same
+# before `INGEST` runs, in a statement of its own. A statement reads with the snapshot it took
+# when it started: had `INGEST` itself waited for the lock of another report on the same
 # commitment, it would have read the action items as they were before that report, and the
 # progress it writes would have undone that report's item updates. Once these locks are held,
-# every earlier writer of these commitments has committed, and `_INGEST` starts after them.
+# every earlier writer of these commitments has committed, and `INGEST` starts after them.
 #
-# It returns each locked row's address (ctid), and `_INGEST` reads and updates the commitments,
+# It returns each locked row's address (ctid), and `INGEST` reads and updates the commitments,
 # and updates their action items, by address rather than walking the primary keys again (at
 # national scale, three walks of 500 random keys were a tenth of a batch's database time).
 # An address stays the row's own until the transaction ends, because no one else can write
 # these rows meanwhile: every writer of a commitment locks it first, and every writer of an
 # action item (`service.update_item`, `service.add_item`) locks its commitment first. Were
-# that ever broken, an update by address would find the row moved and skip it: `_INGEST`
+# that ever broken, an update by address would find the row moved and skip it: `INGEST`
 # counts its updates (`missed`), and `ingest_reports` then fails the transaction.
-_LOCK_BATCH = text(
+LOCK_BATCH = text(
     """
     SELECT c.ctid FROM commitments c
     WHERE c.id = ANY(CAST(:ids AS uuid[]))
@@ -476,7 +520,6 @@ _LOCK_BATCH = text(
     FOR UPDATE
     """
 )
-_LOCK_BATCH_QUERY = CompiledQuery(_LOCK_BATCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,13 +529,15 @@ class IngestOutcome:
     `ids[n]` is the stored report's id, or None when report n was refused; `problems[n]` then
     says why: `not_found`, `other_province`, `commitment_cancelled`, `before_signing` (see
     `signed_on[n]`) or `foreign_item:<k>` (its k-th item update names another commitment's
-    item). Every stored report has `created_at`, the transaction's time.
+    item). Every stored report has `created_at`, the transaction's time. `first_reported`
+    are the commitments that were `committed` and got their first accepted report.
     """
 
     ids: list[uuid.UUID | None]
     problems: list[str | None]
     signed_on: list[date | None]
     created_at: datetime
+    first_reported: list[uuid.UUID]
 
 
 async def ingest_reports(
@@ -502,27 +547,28 @@ async def ingest_reports(
     principal: Principal,
 ) -> IngestOutcome:
     """Store the reports that may be stored: lock their commitments (`commitment_ids`), then
-    one statement does the rest (see `_LOCK_BATCH` and `_INGEST`).
+    one statement does the rest (see `LOCK_BATCH` and `INGEST`).
 
     `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
     principal may only report on commitments of its own province.
     """
-    locked = await fetch(session, _LOCK_BATCH_QUERY, {"ids": list(set(commitment_ids))})
-    [row] = await fetch(
-        session,
-        _INGEST_QUERY,
-        {
-            "reports": reports_json,
-            "row_ids": [r["ctid"] for r in locked],
-            "province": principal.province_code if principal.is_scoped else None,
-            "actor_id": principal.id,
-            "actor_role": principal.role.value,
-        },
-    )
-    if row["missed"]:
-        # See `_LOCK_BATCH`: a row of the batch was written by someone who did not lock it.
-        raise RuntimeError(f"{row['missed']} commitment or action item updates found no row")
-    return IngestOutcome(row["ids"], row["problems"], row["signed_on"], row["created_at"])
+    locked = await session.scalars(LOCK_BATCH, {"ids": list(set(commitment_ids))})
+    row = (
+        await session.execute(
+            INGEST,
+            {
+                "reports": reports_json,
+                "row_ids": list(locked),
+                "province": principal.province_code if principal.is_scoped else None,
+                "actor_id": principal.id,
+                "actor_role": principal.role.value,
+            },
+        )
+    ).one()
+    if row.missed:
+        # See `LOCK_BATCH`: a row of the batch was written by someone who did not lock it.
+        raise RuntimeError(f"{row.missed} commitment or action item updates found no row")
+    return IngestOutcome(row.ids, row.problems, row.signed_on, row.created_at, row.first_reported)
 
 
 async def list_reports(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.config import get_settings
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.idempotency import Idempotency
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
@@ -46,8 +46,45 @@ Reporter = Annotated[
     Principal,
     Depends(requires(Role.admin, Role.coordinator, Role.integration, province_scoped=True)),
 ]
-ProgramId = Annotated[Id, Path(description="Replication programme id.")]
-CommitmentId = Annotated[Id, Path(description="Commitment id.")]
+# Path examples: records of the demo data (app/demo) on which every operation of the path
+# succeeds in Swagger UI on `make run`.
+ProgramId = Annotated[
+    Id,
+    Path(
+        description="Replication programme id.",
+        openapi_examples={
+            "kalbar_2022": {
+                "summary": "Kalimantan Barat programme for fiscal year 2022 (demo data)",
+                "value": "17eab0de-cc7e-53dc-8f13-f1ff41d6ad69",
+            }
+        },
+    ),
+]
+CommitmentId = Annotated[
+    Id,
+    Path(
+        description="Commitment id.",
+        openapi_examples={
+            "purworejo_sdida": {
+                "summary": "Kabupaten Purworejo replicates Sayangi dan Dampingi Ibu dan Anak "
+                "(demo data, in progress)",
+                "value": "77def33a-e1dc-5af8-9412-10cadb011e9b",
+            }
+        },
+    ),
+]
+ItemId = Annotated[
+    Id,
+    Path(
+        description="Action item id.",
+        openapi_examples={
+            "purworejo_sdida_sop": {
+                "summary": "Its item 'Menyesuaikan SOP, sistem dan anggaran' (demo data)",
+                "value": "48d5a6b8-c7f9-5e08-aa03-20e4f8daeea9",
+            }
+        },
+    ),
+]
 # Integrations retry over unreliable links: their progress POSTs must carry a key.
 ReportIdempotency = Depends(Idempotency(required_for=frozenset({Role.integration})))
 
@@ -320,7 +357,7 @@ async def update_action_item(
     session: Session,
     principal: Manager,
     commitment_id: CommitmentId,
-    item_id: Annotated[Id, Path(description="Action item id.")],
+    item_id: ItemId,
     body: ActionItemUpdate,
     response: Response,
     if_match: IfMatchHeader = None,

@@ -22,10 +22,9 @@ from app.core.errors import (
     ProblemError,
     Unprocessable,
     field_error,
-    reject_nulls,
     validation_errors,
 )
-from app.core.events import record_event
+from app.core.events import record_event, record_events
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page, today
@@ -67,6 +66,9 @@ TRANSITIONS: dict[CommitmentStatus, frozenset[CommitmentStatus]] = {
     C.cancelled: frozenset(),
 }
 PROGRAM_SORT = "-fiscal_year"
+# The reason of the move a commitment's first accepted progress report makes (SPEC: it moves
+# `committed` to `in_progress`).
+FIRST_REPORT = "first progress report"
 
 # --- Programmes -------------------------------------------------------------------------
 
@@ -129,7 +131,6 @@ async def update_program(
     program = await _program(session, program_id)
     principal.ensure_province(program.province_code, "programme")
     sent = data.model_dump(exclude_unset=True, mode="json")
-    reject_nulls(sent, "name", "fiscal_year", "status", "coordinator", "mentor_team", "description")
     if "signed_on" in sent:
         sent["signed_on"] = data.signed_on
     ensure_version(program.version, version)
@@ -337,7 +338,6 @@ async def update_commitment(
     commitment = await _commitment(session, commitment_id)
     principal.ensure_province(commitment.adopter_province_code, "commitment")
     sent = data.model_dump(exclude_unset=True)
-    reject_nulls(sent, "signed_on", "planned_modifications", "budget_idr", "mentors")
     signed = sent.get("signed_on", commitment.signed_on)
     target = sent.get("target_launch_on", commitment.target_launch_on)
     if target is not None and target < signed:
@@ -382,30 +382,49 @@ async def apply_transition(
     to: CommitmentStatus,
     reason: str | None,
 ) -> None:
-    """The one place a commitment changes status (also used by sustainability verdicts)."""
-    current = C(commitment.status)
-    allowed = TRANSITIONS[current]
-    if to not in allowed:
-        raise Conflict(
-            f"A commitment cannot go from {current.value} to {to.value}.",
-            code="illegal_transition",
-            allowed=sorted(a.value for a in allowed),
-        )
+    """Move one commitment (also used by sustainability verdicts): `apply_transitions`."""
+    await apply_transitions(session, principal, [commitment], to, reason)
+
+
+async def apply_transitions(
+    session: AsyncSession,
+    principal: Principal | None,
+    commitments: Sequence[Commitment],
+    to: CommitmentStatus,
+    reason: str | None,
+) -> None:
+    """The one place a commitment changes status, for one or many locked commitments at once
+    (a batch of progress reports moves every commitment it starts): each move must be allowed
+    by `TRANSITIONS`; each writes its event."""
+    for commitment in commitments:
+        current = C(commitment.status)
+        allowed = TRANSITIONS[current]
+        if to not in allowed:
+            raise Conflict(
+                f"A commitment cannot go from {current.value} to {to.value}.",
+                code="illegal_transition",
+                allowed=sorted(a.value for a in allowed),
+            )
     if to == C.cancelled and not (reason and reason.strip()):
         raise field_error("/body/reason", "Cancelling a commitment needs a reason.")
-    await repository.update_commitment(
-        session, commitment, commitment.version, {"status": to.value, "status_reason": reason}
-    )
+    before = {c.id: c.status for c in commitments}
+    updated = await repository.set_status(session, commitments, to.value, reason)
     if to == C.cancelled:
-        await repository.add_replications(session, commitment.innovation_id, -1)
-    await record_event(
+        for commitment in updated:
+            await repository.add_replications(session, commitment.innovation_id, -1)
+    await record_events(
         session,
         principal,
         "commitment.transitioned",
         "commitment",
-        commitment.id,
-        {"from": current.value, "to": to.value, "reason": reason},
-        commitment.adopter_province_code,
+        [
+            (
+                c.id,
+                {"from": before[c.id], "to": to.value, "reason": reason},
+                c.adopter_province_code,
+            )
+            for c in updated
+        ],
     )
 
 
@@ -482,7 +501,6 @@ async def update_item(
     if item is None or item.commitment_id != commitment_id:
         raise NotFound(f"Action item {item_id} does not exist in this commitment.")
     sent = data.model_dump(exclude_unset=True, mode="json")
-    reject_nulls(sent, "title", "weight", "status", "progress")
     for name in ("due_on", "completed_on"):
         if name in sent:
             sent[name] = getattr(data, name)
@@ -640,6 +658,9 @@ async def ingest_reports(
             [r.commitment_id for r in parsed.values()],
             principal,
         )
+        if outcome.first_reported:
+            started = await repository.get_commitments(session, outcome.first_reported)
+            await apply_transitions(session, principal, started, C.in_progress, FIRST_REPORT)
         created_at = _json.dump_json(outcome.created_at)
         for n, (index, doc, report_id) in enumerate(zip(parsed, docs, outcome.ids, strict=True)):
             if report_id is not None:

@@ -7,7 +7,7 @@ from fastapi.openapi.models import Example
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Id, Page, ProvinceCode
@@ -31,7 +31,44 @@ Proposer = Annotated[
 ]
 # Only reviewers decide (SPEC): admins and coordinators propose, they do not judge.
 Reviewer = Annotated[Principal, Depends(requires(Role.reviewer))]
-ProposalId = Annotated[Id, Path(description="Scaling proposal id.")]
+# Path examples: proposals of the demo data (app/demo) in the status each operation needs.
+ProposalId = Annotated[
+    Id,
+    Path(
+        description="Scaling proposal id.",
+        openapi_examples={
+            "kia_national": {
+                "summary": "Kartu Insentif Anak → national (demo data, approved)",
+                "value": "26911182-78a3-59b1-8dd4-e2f5897643e8",
+            }
+        },
+    ),
+]
+SubmittedProposalId = Annotated[
+    Id,
+    Path(
+        description="Scaling proposal id (`submitted` or `deferred`).",
+        openapi_examples={
+            "gkb_provincial": {
+                "summary": "Gerakan Kembali Bersekolah → Jawa Tengah (demo data, submitted)",
+                "value": "b2a181c7-11ee-532d-abba-eade8c43daed",
+            }
+        },
+    ),
+]
+ProposalUnderReviewId = Annotated[
+    Id,
+    Path(
+        description="Scaling proposal id (`under_review`).",
+        openapi_examples={
+            "akta_dd_national": {
+                "summary": "Akta Kelahiran dan Kematian Terintegrasi Dana Desa → national "
+                "(demo data, under review)",
+                "value": "b8cd0b34-e5d5-5d62-8af7-f01b95f603b6",
+            }
+        },
+    ),
+]
 PROPOSALS = "/api/v1/scaling-proposals"
 
 
@@ -41,8 +78,11 @@ def thresholds(
         Query(
             ge=0,
             le=10_000,
-            description="Launched or sustained replicas needed "
-            f"(default {DEFAULT_THRESHOLDS.min_replicas}).",
+            description="Criterion threshold: replicas needed, i.e. commitments adopting the "
+            "innovation that are `launched` or `sustained` "
+            f"(default {DEFAULT_THRESHOLDS.min_replicas}). Not the innovation's "
+            "`replications`, which count every commitment not cancelled, also those only "
+            "signed or stalled: a replica is a replication that runs.",
         ),
     ] = DEFAULT_THRESHOLDS.min_replicas,
     min_other_provinces: Annotated[
@@ -50,14 +90,15 @@ def thresholds(
         Query(
             ge=0,
             le=38,
-            description="Distinct provinces other than the origin's among those replicas "
+            description="Criterion threshold: distinct adopter provinces of those replicas "
+            "(launched or sustained), other than the origin's "
             f"(default {DEFAULT_THRESHOLDS.min_other_provinces}).",
         ),
     ] = DEFAULT_THRESHOLDS.min_other_provinces,
     require_sustained: Annotated[
         bool,
         Query(
-            description="Require the origin's latest sustainability verdict to be "
+            description="Criterion: require the origin's latest sustainability verdict to be "
             "`sustained` (default true). With false the criterion shows the verdict and "
             "counts as met."
         ),
@@ -65,7 +106,10 @@ def thresholds(
     min_awards: Annotated[
         int,
         Query(
-            ge=0, le=1000, description=f"Awards needed (default {DEFAULT_THRESHOLDS.min_awards})."
+            ge=0,
+            le=1000,
+            description="Criterion threshold: awards needed "
+            f"(default {DEFAULT_THRESHOLDS.min_awards}).",
         ),
     ] = DEFAULT_THRESHOLDS.min_awards,
 ) -> Thresholds:
@@ -88,10 +132,15 @@ async def list_candidates(
     session: Session,
     criteria: Annotated[Thresholds, Depends(thresholds)],
     province: Annotated[
-        ProvinceCode | None, Query(description="Only innovations of this province.")
+        ProvinceCode | None,
+        Query(description="Filter: only innovations born in this province (their origin)."),
     ] = None,
     only_eligible: Annotated[
-        bool, Query(description="Only innovations that meet every criterion.")
+        bool,
+        Query(
+            description="Filter: only innovations that meet every criterion at the "
+            "thresholds given."
+        ),
     ] = False,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -104,6 +153,14 @@ async def list_candidates(
     `sustained` replicas; those replicas in at least 2 provinces other than the origin's;
     the origin's latest sustainability verdict `sustained`; at least 1 award. Each
     threshold can be changed with its query parameter (a minimum of 0 is always met).
+
+    Two kinds of query parameters: `min_replicas`, `min_other_provinces`,
+    `require_sustained` and `min_awards` set the criteria (they change what is met, the
+    ranking and `eligible`, never which innovations are listed); `province` and
+    `only_eligible` filter the list. A replica is a commitment that is `launched` or
+    `sustained`, a replication that runs: the `replications` of an innovation
+    (`GET /innovations`) count every commitment not cancelled, also those only signed or
+    stalled, and the evidence's `provinces_reached` their provinces.
 
     Ranking: criteria met (most first), then replicas (most first), then id. The cursor
     belongs to the thresholds it was made with: changing them needs a new first page.
@@ -218,7 +275,7 @@ REVIEW_EXAMPLES: dict[str, Example] = {
 async def review_proposal(
     session: Session,
     principal: Reviewer,
-    proposal_id: ProposalId,
+    proposal_id: SubmittedProposalId,
     response: Response,
     body: Annotated[ReviewRequest | None, Body(openapi_examples=REVIEW_EXAMPLES)] = None,
     if_match: IfMatchHeader = None,
@@ -243,7 +300,7 @@ async def review_proposal(
 async def decide_proposal(
     session: Session,
     principal: Reviewer,
-    proposal_id: ProposalId,
+    proposal_id: ProposalUnderReviewId,
     body: DecisionRequest,
     response: Response,
     if_match: IfMatchHeader = None,

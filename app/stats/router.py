@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.routing import AppRoute
 from app.core.schemas import Id
 from app.core.security import open_data

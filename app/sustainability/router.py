@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.core.concurrency import set_etag
 from app.core.db import Session
-from app.core.errors import problems
+from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
 from app.core.schemas import Id, Page, ProvinceCode
@@ -143,7 +143,18 @@ async def create_assessment(
 )
 async def get_assessment(
     session: Session,
-    assessment_id: Annotated[Id, Path(description="Assessment id.")],
+    assessment_id: Annotated[
+        Id,
+        Path(
+            description="Assessment id.",
+            openapi_examples={
+                "gkb_2023": {
+                    "summary": "Gerakan Kembali Bersekolah, 2023 (demo data)",
+                    "value": "851bab76-0dd6-58da-a1f1-5b4e1a727754",
+                }
+            },
+        ),
+    ],
     response: Response,
 ) -> AssessmentRead:
     """One assessment with its per-indicator points, and its `ETag`."""
@@ -222,7 +233,18 @@ async def list_at_risk(
 async def get_timeline(
     session: Session,
     principal: Reader,
-    innovation_id: Annotated[Id, Path(description="Innovation id.")],
+    innovation_id: Annotated[
+        Id,
+        Path(
+            description="Innovation id.",
+            openapi_examples={
+                "gkb": {
+                    "summary": "Gerakan Kembali Bersekolah (demo data)",
+                    "value": "7801cd81-7c43-5c3c-af76-39d648f35104",
+                }
+            },
+        ),
+    ],
 ) -> SustainabilityTimeline:
     """Every assessment of the innovation at its origin, of the commitments replicating it,
     and of the innovations registered as its replicas (and their commitments), ordered by

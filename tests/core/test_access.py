@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.routing import AppRoute
 from app.core.security import PROVINCE_SCOPED_ROLES, AccessRule, Role, access_rule_of
 from app.main import create_app
+from app.ops.docs import ASSETS_URL
 from tests.conftest import MakeKey, bearer, problem
 from tests.core._platform import INNOVATIONS, INSTITUTIONS, institution_body
 
@@ -113,7 +114,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
 }
 
 # Routes served by FastAPI itself (documentation), outside the access mechanism.
-DOCUMENTATION_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOCUMENTATION_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", ASSETS_URL}
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
@@ -17,15 +17,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from app.core import repository
 from app.core.pagination import encode_cursor
-from app.core.repository import CompiledQuery
 from app.core.security import Principal, Role
 from app.innovations import repository as innovations_repository
 from app.innovations import service
 from app.innovations.repository import Filters
 from app.models.innovation import UNDATED
-from tests.plans import nodes
+from tests.plans import nodes, statements_sent
 
 ROWS = 20_000
 SECTORS = (
@@ -106,18 +104,23 @@ async def seeded(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """Statements (with their driver arguments) that compiled queries run on the driver
-    (`app.core.repository.fetch`) while the test runs."""
-    statements: list[tuple[str, Any]] = []
-    run = repository._run
+def captured(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[tuple[str, Any]]]:
+    """Statements (with their driver arguments) sent while the test runs: through SQLAlchemy,
+    and those planned per call (`app.core.driver`), marked `planned`."""
+    run = innovations_repository.fetch_planned_per_call
 
-    async def capture(driver: Any, query: CompiledQuery, arguments: list[Any]) -> Any:
-        statements.append((query.sql, tuple(arguments)))
-        return await run(driver, query, arguments)
+    async def capture(session: AsyncSession, stmt: Any, params: Any) -> Any:
+        compiled = stmt.compile(dialect=engine.dialect)
+        values = compiled.construct_params(dict(params))
+        arguments = tuple(values[name] for name in compiled.positiontup or ())
+        statements.append(("/* planned */ " + str(compiled), arguments))
+        return await run(session, stmt, params)
 
-    monkeypatch.setattr(repository, "_run", capture)
-    return statements
+    monkeypatch.setattr(innovations_repository, "fetch_planned_per_call", capture)
+    with statements_sent(engine) as statements:
+        yield statements
 
 
 async def explain_list(
@@ -128,6 +131,7 @@ async def explain_list(
     principal: Principal | None = None,
     sort: str | None = None,
     cursor: str | None = None,
+    keep: bool = False,
 ) -> dict[str, Any]:
     """The plan of the page query that `service.list_innovations` runs for these arguments."""
     async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
@@ -138,7 +142,8 @@ async def explain_list(
     [(statement, parameters)] = [
         (s, p) for s, p in captured if "FROM innovations JOIN institutions" in s
     ]
-    captured.clear()
+    if not keep:
+        captured.clear()
     result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
     raw = result.scalar_one()
     plan: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
@@ -344,13 +349,18 @@ async def test_filtered_pages_are_planned_for_each_call(
 ) -> None:
     # How many rows a filter value selects varies by value (provinces are skewed): a prepared
     # statement's generic plan, made for an average value, is no plan for a filtered page.
-    innovations_repository._PAGES.clear()
+    planned = []
+    for filters in (Filters(province="33"), Filters()):
+        await explain_list(seeded, captured, filters, keep=True)
+        [statement] = [
+            s
+            for s, _ in captured
+            if "FROM innovations JOIN institutions" in s and not s.startswith("EXPLAIN")
+        ]
+        planned.append(statement.startswith("/* planned */"))
+        captured.clear()
 
-    await explain_list(seeded, captured, Filters(province="33"))
-    await explain_list(seeded, captured, Filters())
-
-    planned = {shape[0]: q.planned_per_call for shape, q in innovations_repository._PAGES.items()}
-    assert planned == {("province",): True, (): False}
+    assert planned == [True, False]
 
 
 async def test_search_reads_the_full_text_and_trigram_indexes(
