@@ -84,8 +84,8 @@ def overview_figures() -> dict[str, ScalarSelect[Any]]:
 
 async def overview(session: AsyncSession) -> dict[str, Any]:
     figures = overview_figures()
-    row = (await session.execute(select(*(q.label(n) for n, q in figures.items())))).one()
-    return dict(row._mapping)
+    stmt = select(*(q.label(n) for n, q in figures.items()))
+    return dict((await session.execute(stmt)).mappings().one())
 
 
 def _province_statement() -> Any:

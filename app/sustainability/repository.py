@@ -256,7 +256,8 @@ async def list_due(
         select(due, *(k.column.label(f"_k{n}") for n, k in enumerate(keys))), keys, after, limit
     )
     rows = list((await session.execute(stmt)).all())
-    return rows, [[r._k0, r._k1] for r in rows]
+    width = len(rows[0]) - len(keys) if rows else 0
+    return rows, [list(r[width:]) for r in rows]
 
 
 async def count_due(session: AsyncSession, f: SubjectFilters, year_ago: date) -> int:
