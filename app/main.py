@@ -233,7 +233,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _mark_optional_auth(routes: list[ServedRoute], schema: dict[str, Any]) -> None:
-    """Open-data routes take a key but do not need one: say so (`{}` is "no credentials")."""
+    """Open-data routes need no key: they show no padlock in Swagger UI (`security: []`).
+    A key sent to one is still checked, and may show more (an admin sees drafts)."""
     for served in routes:
         rule = access_rule_of(served.route.dependant)
         if rule is None or not rule.anonymous:
@@ -242,4 +243,4 @@ def _mark_optional_auth(routes: list[ServedRoute], schema: dict[str, Any]) -> No
         for method in served.methods:
             operation = item.get(method.lower())
             if operation is not None and operation.get("security"):
-                operation["security"] = [{}, *operation["security"]]
+                operation["security"] = []

@@ -153,6 +153,11 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def version_of(etag: str) -> int:
+    """The record version an ETag carries (`"3-9f1c…"` → 3)."""
+    return int(etag.strip('"').split("-")[0])
+
+
 @pytest.fixture
 async def admin(make_key: MakeKey) -> dict[str, str]:
     return bearer(await make_key(Role.admin))

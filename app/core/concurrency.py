@@ -9,7 +9,8 @@ from fastapi import Header, Response
 
 from app.core.errors import PreconditionFailed, PreconditionRequired
 
-_ETAG = re.compile(r'^\s*"(\d{1,18})"\s*$')
+# `"3"`, the tag of a response (`"3-9f1c…"`, see app.core.caching), or a bare `3`.
+_ETAG = re.compile(r'^\s*(?:"(\d{1,18})(?:-[0-9a-f]{16})?"|(\d{1,18}))\s*$')
 
 
 def etag(version: int) -> str:
@@ -25,8 +26,10 @@ IfMatchHeader = Annotated[
     Header(
         alias="If-Match",
         max_length=100,
-        description="The ETag of the version being changed (from a GET). Required; "
-        "a stale value gets 412.",
+        description='The ETag of the record being changed, from a GET (`"3-9f1c…"`; its '
+        'version alone, `"3"`, or unquoted `3`, is understood too). Required; a stale '
+        "version gets 412.",
+        examples=['"1"'],
     ),
 ]
 
@@ -41,7 +44,7 @@ def expected_version(if_match: str | None) -> int:
     match = _ETAG.match(if_match)
     if match is None:
         raise PreconditionFailed("If-Match does not match the current ETag.", code="stale_version")
-    return int(match.group(1))
+    return int(match.group(1) or match.group(2))
 
 
 def stale() -> PreconditionFailed:

@@ -151,6 +151,28 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def _json_error(document: Any, raw: Mapping[str, Any]) -> FieldError:
+    """A body that is not JSON: where it breaks, by line and column."""
+    loc = raw.get("loc", ())
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    reason = str((raw.get("ctx") or {}).get("error", "not valid JSON"))
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", "replace")
+    if position is None or not isinstance(document, str):
+        return FieldError(pointer="/body", detail=f"The body is not valid JSON: {reason}.")
+    line = document.count("\n", 0, position) + 1
+    column = position - (document.rfind("\n", 0, position) + 1) + 1
+    return FieldError(
+        pointer="/body",
+        detail=f"The body is not valid JSON: {reason} at line {line}, column {column}.",
+    )
+
+
+def _sent_as_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         exc = cast(ProblemError, exc)
@@ -167,7 +189,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         exc = cast(RequestValidationError, exc)
-        errors = validation_errors(exc.errors())
+        raw_errors = exc.errors()
+        errors = []
+        for raw, error in zip(raw_errors, validation_errors(raw_errors), strict=True):
+            if raw.get("type") == "json_invalid":
+                error = _json_error(exc.body, raw)
+            elif error.pointer == "/body" and not _sent_as_json(request):
+                error = FieldError(
+                    pointer="/body",
+                    detail="The body must be JSON, sent with `Content-Type: application/json`.",
+                )
+            errors.append(error)
         return problem_response(
             request,
             status=422,

@@ -6,6 +6,7 @@
 - A route's `max_body_size=` is kept as `max_body_bytes` and enforced by
   RequestContextMiddleware, which answers with a problem document.
 - A query parameter the operation does not take, or one given twice, is a 422.
+- A JSON response gets its ETag and caching headers, and a GET its 304 (`app.core.caching`).
 
 It wraps FastAPI's own handler and adds nothing to how a request is parsed or answered.
 """
@@ -25,11 +26,15 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 from starlette.routing import compile_path
 
+from app.core.caching import with_validators
 from app.core.errors import FieldError, Unprocessable
 from app.core.idempotency import Idempotency, save_response
 
 
 class AppRoute(APIRoute):
+    # Whether a query parameter the operation does not take, or a repeated one, is a 422.
+    refuses_unknown_query = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ()}
         if "POST" in methods:
@@ -48,15 +53,23 @@ class AppRoute(APIRoute):
         known = query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
-            refuse_unknown_query_parameters(request, known)
-            refuse_repeated_query_parameters(request)
-            response = await handler(request)
+            if self.refuses_unknown_query:
+                refuse_unknown_query_parameters(request, known)
+                refuse_repeated_query_parameters(request)
+            response = with_validators(request, await handler(request))
             claim = getattr(request.state, "idempotency", None)
             if claim is not None and response.status_code < 400:
                 await save_response(request.state.session, claim, response)
             return response
 
         return handle
+
+
+class ProbeRoute(AppRoute):
+    """A route for probes and scrapers (`/livez`, `/readyz`, `/metrics`), which add query
+    parameters of their own: they are ignored."""
+
+    refuses_unknown_query = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,11 @@ bearer = HTTPBearer(
 )
 
 
+# Headers some clients use for API keys instead of `Authorization`.
+_OTHER_KEY_HEADERS = ("x-api-key", "api-key", "apikey", "x-api-token", "x-auth-token")
+HOW_TO_SEND = "send `Authorization: Bearer ih_…`"
+
+
 async def get_principal(
     request: Request,
     session: Session,
@@ -89,20 +94,37 @@ async def get_principal(
 ) -> Principal | None:
     """The caller's principal, or None for an anonymous request. A bad key is always 401."""
     if credentials is None:
-        if request.headers.get("authorization"):
-            raise Unauthorized()
+        header = request.headers.get("authorization")
+        if header:
+            if header.split()[:1] in ([], ["bearer"], ["Bearer"]) or header.lower().startswith(
+                "bearer"
+            ):
+                raise key_required(request)
+            raise Unauthorized(f"Use the Bearer scheme: {HOW_TO_SEND}.")
         return None
     token = credentials.credentials
+    # Every key that is not a live one gets the same answer as a missing key: nothing tells
+    # an unknown key from a revoked or a malformed one.
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
-        raise Unauthorized()
+        raise key_required(request)
     row = await keys_repository.authenticate(session, hash_key(token))
     if row is None:
-        raise Unauthorized()
+        raise key_required(request)
     principal = Principal(
         id=row.id, name=row.name, role=Role(row.role), province_code=row.province_code
     )
     request.state.principal = principal
     return principal
+
+
+def key_required(request: Request) -> Unauthorized:
+    """The 401 of a request that sent no key, saying how to send one."""
+    misplaced = next((h for h in _OTHER_KEY_HEADERS if h in request.headers), None)
+    if misplaced is not None:
+        return Unauthorized(
+            f"An API key goes in the Authorization header, not {misplaced}: {HOW_TO_SEND}."
+        )
+    return Unauthorized(f"A valid API key is required: {HOW_TO_SEND}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +140,11 @@ class AccessRule:
     anonymous: bool = False
     province_scoped: bool = False
 
-    def check(self, principal: Principal | None) -> Principal | None:
+    def check(self, principal: Principal | None, request: Request) -> Principal | None:
         if principal is None:
             if self.anonymous:
                 return None
-            raise Unauthorized()
+            raise key_required(request)
         if principal.role not in self.roles:
             raise Forbidden(
                 f"The role '{principal.role}' may not do this.", code="role_not_allowed"
@@ -135,11 +157,11 @@ class Requires(AccessRule):
     """A rule that needs a key: the route receives the Principal."""
 
     async def __call__(
-        self, principal: Annotated[Principal | None, Depends(get_principal)]
+        self, request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
     ) -> Principal:
         if principal is None:
-            raise Unauthorized()
-        self.check(principal)
+            raise key_required(request)
+        self.check(principal, request)
         return principal
 
 
@@ -148,9 +170,9 @@ class MayRead(AccessRule):
     """A rule that admits anonymous callers: the route receives the Principal or None."""
 
     async def __call__(
-        self, principal: Annotated[Principal | None, Depends(get_principal)]
+        self, request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
     ) -> Principal | None:
-        return self.check(principal)
+        return self.check(principal, request)
 
 
 ALL_ROLES = frozenset(Role)

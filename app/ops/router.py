@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from app.core.docs import problems
 from app.core.errors import ServiceUnavailable
-from app.core.routing import AppRoute
+from app.core.routing import ProbeRoute
 from app.core.security import open_data
 
-router = APIRouter(tags=["operations"], route_class=AppRoute)
+router = APIRouter(tags=["operations"], route_class=ProbeRoute)
 
 
 class Health(BaseModel):

@@ -15,7 +15,7 @@ from app.models.api_key import ApiKey
 from app.models.event import Event
 from app.models.institution import Institution
 from tests.builders import make_institution
-from tests.conftest import MakeKey, bearer, problem
+from tests.conftest import MakeKey, bearer, problem, version_of
 
 URL = "/api/v1/institutions"
 Headers = dict[str, str]
@@ -69,7 +69,7 @@ async def test_create_returns_201_with_location_and_etag(
     assert r.status_code == 201, r.text
     body = r.json()
     assert r.headers["Location"] == f"{URL}/{body['id']}"
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
     assert body["name"] == "Dinas Kesehatan Kota Semarang"
     assert body["kind"] == "regional_agency"
     assert body["region_code"] == "33.74"
@@ -94,7 +94,7 @@ async def test_created_institution_is_readable_at_its_location(
 
     assert r.status_code == 200
     assert r.json() == created.json()
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
 
 
 async def test_create_strips_surrounding_whitespace_from_the_name(
@@ -336,7 +336,7 @@ async def test_get_is_open_to_anonymous_clients_with_an_etag(
     r = await client.get(f"{URL}/{institution.id}")
 
     assert r.status_code == 200
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
     assert r.json()["id"] == str(institution.id)
     assert r.json()["name"] == institution.name
 
@@ -585,7 +585,7 @@ async def test_patch_changes_only_the_fields_sent_and_returns_the_new_etag(
     r = await patch(client, admin, opd.id, {"name": "Dinas Kesehatan Kabupaten Brebes"})
 
     assert r.status_code == 200, r.text
-    assert r.headers["ETag"] == '"2"'
+    assert version_of(r.headers["ETag"]) == 2
     body = r.json()
     assert body["version"] == 2
     assert body["name"] == "Dinas Kesehatan Kabupaten Brebes"
@@ -694,7 +694,7 @@ async def test_patch_with_the_same_values_keeps_the_version(
     r = await patch(client, admin, institution.id, {"name": institution.name})
 
     assert r.status_code == 200
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
     assert (await stored(session, institution.id)).version == 1
     assert await events_of(session, institution.id) == []
 

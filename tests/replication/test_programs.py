@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import Role
-from tests.conftest import MakeKey, problem
+from tests.conftest import MakeKey, problem, version_of
 from tests.replication._api import (
     PROGRAMS,
     Headers,
@@ -37,7 +37,7 @@ async def test_admin_creates_a_province_programme_with_location_etag_and_event(
     assert r.status_code == 201, r.text
     body = r.json()
     assert r.headers["Location"] == f"{PROGRAMS}/{body['id']}"
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
     assert (body["province_code"], body["fiscal_year"], body["signed_on"]) == (
         "33",
         2022,
@@ -146,7 +146,7 @@ async def test_get_returns_the_programme_with_its_etag(
 
     assert r.status_code == 200
     assert r.json() == created
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
 
 
 async def test_get_unknown_programme_is_404(client: httpx.AsyncClient) -> None:
@@ -275,7 +275,7 @@ async def test_patch_with_if_match_changes_the_fields_sent_and_returns_a_new_eta
     )
 
     assert r.status_code == 200, r.text
-    assert r.headers["ETag"] == '"2"'
+    assert version_of(r.headers["ETag"]) == 2
     body = r.json()
     assert (body["status"], body["mentor_team"], body["version"]) == ("closed", "Tim JIPP", 2)
     assert body["name"] == created["name"]
@@ -329,7 +329,7 @@ async def test_patch_that_changes_nothing_keeps_the_version_and_writes_no_event(
     )
 
     assert r.status_code == 200
-    assert r.headers["ETag"] == '"1"'
+    assert version_of(r.headers["ETag"]) == 1
     assert len(await events_of(session, created["id"])) == 1
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.security import Role
 from app.models.innovation import Innovation
 from tests.builders import make_award
-from tests.conftest import MakeKey, bearer, problem
+from tests.conftest import MakeKey, bearer, problem, version_of
 from tests.core._platform import key_id
 from tests.scaling._builders import (
     PROPOSALS,
@@ -72,7 +72,7 @@ async def test_proposal_reviewed_and_approved_makes_the_innovation_national(
     created = await proposed(client, coordinator, kia, rationale="Layak menjadi program nasional.")
     proposal_id = created.json()["id"]
     assert created.headers["location"] == f"{PROPOSALS}/{proposal_id}"
-    assert created.headers["etag"] == '"1"'
+    assert version_of(created.headers["ETag"]) == 1
     assert created.json()["status"] == "submitted"
     assert created.json()["proposed_by"] == "Biro Organisasi Jawa Tengah"
     assert created.json()["decision"] is None
@@ -95,7 +95,7 @@ async def test_proposal_reviewed_and_approved_makes_the_innovation_national(
     body = decided.json()
     assert body["status"] == "approved"
     assert body["version"] == 3
-    assert decided.headers["etag"] == '"3"'
+    assert version_of(decided.headers["ETag"]) == 3
     assert body["decision"] | {"decided_at": None} == {
         "outcome": "approved",
         "notes": "Memenuhi seluruh kriteria.",
