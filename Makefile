@@ -8,10 +8,10 @@ UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format typecheck pytest reliability migrate openapi wrk bench bench-full bench-ingest clean
+.PHONY: help install run test lint format typecheck pytest reliability migrate key openapi wrk bench bench-full bench-ingest chromium e2e clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ reliability: install ## Every fault test (a few minutes), printing its figures
 migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
 	$(BIN)/inovasi migrate
 
+ROLE ?= admin
+key: install ## Print a new API key alone: make -s key ROLE=integration PROVINCE=33 (ROLE admin, reviewer, coordinator, integration; NAME=…)
+	@$(BIN)/inovasi keys create --name "$(or $(NAME),$(ROLE)$(if $(PROVINCE), $(PROVINCE)))" --role $(ROLE)$(if $(PROVINCE), --province $(PROVINCE))
+
 openapi: install ## Regenerate the committed openapi.json
 	$(BIN)/python -m app.openapi > openapi.json
 
@@ -58,14 +62,27 @@ ifeq ($(WRK),)
 	$(if $(shell command -v sudo 2>/dev/null),sudo )apt-get install -y --no-install-recommends wrk
 endif
 
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+CHROMEDRIVER := $(shell command -v chromedriver 2>/dev/null)
+SUDO := $(if $(shell command -v sudo 2>/dev/null),sudo )
+
+chromium: ## Install the headless browser for e2e (Debian's chromium and chromium-driver) when missing
+ifeq ($(and $(CHROMIUM),$(CHROMEDRIVER)),)
+	$(SUDO)apt-get update
+	$(SUDO)apt-get install -y --no-install-recommends chromium chromium-driver
+endif
+
+e2e: install chromium ## Swagger UI and ReDoc in headless Chromium with no internet, on the demo data (screenshots in .data/e2e)
+	$(BIN)/python -m tests.e2e.docs_e2e
+
 bench: install wrk ## Service vs raw asyncpg baseline, 10k innovations, every scenario (a few minutes)
 	$(BIN)/python -m bench.run
 
 bench-full: install wrk ## The same at 10k, 100k and 1M innovations, 3 pairs each, 1 and 2 workers (about an hour the first time: seeding 1M)
 	$(BIN)/python -m bench.run --full
 
-bench-ingest: install ## Batch ingestion alone: reports/s and CPU per batch (about a minute)
-	$(BIN)/python -m bench.ingest
+bench-ingest: install wrk ## Batch ingestion alone (bulk_ingest, 10k innovations): reports/s and CPU per batch
+	$(BIN)/python -m bench.run --scenarios bulk_ingest --output bench/results/bulk_ingest.json
 
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,36 +1,33 @@
-"""Shared pieces of the benchmarks: a throwaway database and a real `inovasi serve` (from
-tests/harness.py, which the fault tests use too), and CPU accounting."""
+"""Shared pieces of the benchmarks: where they live, a database connection, and CPU accounting
+(from /proc: the servers run on this machine)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import platform
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy.engine import URL
 
-from app.core.embedded import start_embedded, to_async_url
-from tests import harness
-from tests.harness import backend_pids, free_port, seed_commitments, serve
+from app.core.embedded import connect_kwargs
 
 ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["backend_pids", "free_port", "seed_commitments", "serve"]
 
-
-def server_url() -> URL:
-    configured = os.environ.get("BENCH_DATABASE_URL")
-    return to_async_url(configured) if configured else start_embedded(ROOT / ".data")
-
-
-def fresh_database(name: str) -> URL:
-    """A new, migrated database with the regions loaded."""
-    return harness.fresh_database(server_url(), name)
+@contextlib.asynccontextmanager
+async def connect(url: URL) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(**connect_kwargs(url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds each live process of `pids` has used so far (Linux /proc);
-    a process that has exited is left out."""
+    """User + system CPU seconds each live process of `pids` has used so far; a process
+    that has exited is left out."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[int, float] = {}
     for pid in pids:
@@ -43,18 +40,12 @@ def cpu_by_pid(pids: list[int]) -> dict[int, float]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the live processes of `pids` have used so far."""
     return sum(cpu_by_pid(pids).values())
 
 
 def cpu_used(before: dict[int, float], started: list[int]) -> float:
     """CPU seconds the processes of `before` (from `cpu_by_pid`) and `started` used since:
-    all of a process's that started since; nothing of one that exited since (its time is
-    gone with it), rather than the negative figure a difference of totals would give."""
+    all of one that started since; nothing of one that exited since (its time is gone with
+    it), rather than the negative figure a difference of totals would give."""
     now = cpu_by_pid(list({*before, *started}))
     return sum(s - before.get(pid, 0.0) for pid, s in now.items())
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores, {cpu}"

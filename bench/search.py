@@ -2,13 +2,9 @@
 
 `python -m bench.search [--innovations N] [--ranked 200,500] [--repeat 5]`
 
-For each word of `bench.seed.SEARCH_TERMS` (broad, common, medium, rare and partial words, by
-the share of innovations they find), the first page of `GET /api/v1/innovations?q=…` sorted by
-relevance: the service's own statement (`repository.page_statement`), run as the service runs
-it (an unnamed statement, planned for the call's words), the best of `--repeat` runs, in
-milliseconds of database time and one round trip. With several `--ranked` values it shows what
-`RANKED_MATCHES` costs. The database is the one `bench.run` seeds and keeps (seeded first when
-missing), on BENCH_DATABASE_URL's server or the bench cluster under `.data/bench-pg`.
+For each word of `bench.seed.SEARCH_TERMS`, the best time of the service's statement for the
+first page of `GET /api/v1/innovations?q=…` (planned for the call's words, as the service runs
+it) on the database `bench.run` keeps; several `--ranked` show what `RANKED_MATCHES` costs.
 """
 
 from __future__ import annotations
@@ -17,52 +13,39 @@ import argparse
 import asyncio
 import statistics
 import time
-from typing import Any
 
-import asyncpg
 from sqlalchemy import Integer, bindparam
 from sqlalchemy.engine import URL
 
-from app.core.embedded import connect_kwargs
-from app.core.repository import CompiledQuery
 from app.innovations import repository
+from bench.baseline import Statement
+from bench.common import connect
 from bench.run import bench_server, dataset
 from bench.seed import SEARCH_TERMS
 
 PAGE = 20
 
 
-def statement(term: str, ranked: int) -> tuple[str, list[Any]]:
-    filters = repository.Filters(q=term, published_only=True)
-    stmt = repository.page_statement(
-        filters,
-        repository.relevance_sort(term),
-        None,
-        bindparam("limit", type_=Integer),
-        ranked_matches=ranked,
-    )
-    query = CompiledQuery(stmt, planned_per_call=True)
-    params = {**repository.filter_params(filters), "limit": PAGE + 1}
-    return query.sql, query.arguments(params)
-
-
-async def measure(url: URL, ranked: list[int], repeat: int) -> dict[int, dict[str, float]]:
-    conn = await asyncpg.connect(**connect_kwargs(url))
-    out: dict[int, dict[str, float]] = {n: {} for n in ranked}
-    try:
-        for words in SEARCH_TERMS.values():
-            for term in words:
-                for n in ranked:
-                    sql, args = statement(term, n)
-                    best = float("inf")
-                    for _ in range(repeat):
-                        started = time.perf_counter()
-                        prepared = await conn.prepare(sql)  # unnamed: planned per call
-                        await prepared.fetch(*args)
-                        best = min(best, time.perf_counter() - started)
-                    out[n][term] = best * 1000
-    finally:
-        await conn.close()
+async def measure(url: URL, ranked: list[int], repeat: int) -> dict[str, list[float]]:
+    """Per word, the best time in ms of its first page, for each number of ranked matches."""
+    out: dict[str, list[float]] = {}
+    async with connect(url) as conn:
+        for term in (term for terms in SEARCH_TERMS.values() for term in terms):
+            filters = repository.Filters(q=term, published_only=True)
+            params = {**repository.filter_params(filters), "limit": PAGE + 1}
+            keys = repository.relevance_sort(term)
+            limit = bindparam("limit", type_=Integer)
+            for n in ranked:
+                query = Statement(
+                    repository.page_statement(filters, keys, None, limit, ranked_matches=n)
+                )
+                best = float("inf")
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    prepared = await conn.prepare(query.sql)  # unnamed: planned per call
+                    await prepared.fetch(*query.args(params))
+                    best = min(best, time.perf_counter() - started)
+                out.setdefault(term, []).append(best * 1000)
     return out
 
 
@@ -80,18 +63,14 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
-    print(
-        f"Search, first page of {PAGE}, {args.innovations:,} innovations (ms, best of "
-        f"{args.repeat})\n"
-    )
-    print("| kind | word | " + " | ".join(f"{n} ranked" for n in ranked) + " |")
-    print("|---|---|" + "---:|" * len(ranked))
+    ranks = " / ".join(map(str, ranked))
+    print(f"First page of {PAGE} by relevance, {args.innovations:,} innovations, {ranks} ranked")
+    print(f"matches: ms, best of {args.repeat}")
     for kind, words in SEARCH_TERMS.items():
         for term in words:
-            cells = " | ".join(f"{results[n][term]:.1f}" for n in ranked)
-            print(f"| {kind} | {term} | {cells} |")
-    means = " | ".join(f"**{statistics.mean(results[n].values()):.1f}**" for n in ranked)
-    print(f"| | mean | {means} |")
+            print(f"  {kind:<8} {term:<22}" + "".join(f"{ms:8.1f}" for ms in results[term]))
+    means = [statistics.mean(times[n] for times in results.values()) for n in range(len(ranked))]
+    print(f"  {'mean':<31}" + "".join(f"{ms:8.1f}" for ms in means))
 
 
 if __name__ == "__main__":

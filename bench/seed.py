@@ -1,36 +1,21 @@
 """A realistic national data set for the benchmarks, loaded with set-based SQL.
 
-`python -m bench.seed --innovations N [--database-url URL | --cluster] [--describe]`
+`python -m bench.seed --innovations N [--database-url URL]`
 
-`seed(url, innovations)` fills a freshly migrated database (regions loaded, every other table
-empty) in one transaction: institutions (each regency, city and province government with its
-agencies, and the ministries), innovations skewed towards the populous provinces, awards,
-replication programmes per province and fiscal year, about three commitments per published
-innovation (most have none to two, a few popular ones very many), their action items, about
-ten progress reports per commitment, and the event log. Every row comes from `INSERT ...
-SELECT` over `generate_series`; every random choice is a hash of the row's number (no
-`random()`), so two runs give the same data, ids included (except the events' `txid`).
-
-Derived columns are filled as the service would have left them: the innovations' region,
-province and `replication_count` (commitments not cancelled); each commitment's adopter region
-and province, origin province, `progress` (weighted mean of its action items, else its latest
-percentage), `latest_percent`/`latest_as_of` (the report with the latest `as_of`),
-`last_report_at`/`last_report_on` and `version`, and the day `stale` counts from
-(`commitment_activity`); each action item's progress, status and `completed_on` as set by the
-latest report's item updates (the only report that carries item updates). Statuses follow the
-state machine, and each change has its event: one per institution, programme, innovation (and
-withdrawal), award, commitment, action item and status change; not one per progress report
-unless asked (`report_events`: ten times the events). Rows are inserted in the order of their
-creation time, as they would have come in.
+`seed(url, innovations)` fills a freshly migrated database (regions loaded) in one
+transaction: institutions of every region and the ministries; innovations skewed towards the
+populous provinces; awards; replication programmes per province and fiscal year; about three
+commitments per published innovation (most none to two, a few popular ones very many) with
+their action items and about ten progress reports each; and the event log (one event per
+change, not per report). Every row comes from `INSERT ... SELECT` over `generate_series`, and
+every random choice is a hash of the row's number, not `random()`: two runs give the same
+data, ids included. Derived columns and statuses are what the service would have left (its
+state machine, each change with its event), and rows go in in order of creation time.
 
 For speed the load skips triggers and foreign-key checks (`session_replication_role =
-replica`), drops the tables' indexes (and the primary and unique keys no foreign key
-references) and recreates them afterwards from the definitions it read from the catalog,
-then checks that the catalog says exactly what it said before. The tables are truncated in
-the same transaction, so on a server with `wal_level = minimal` the load writes almost no WAL.
-On 2 cores, 1,000,000 innovations (2.7 million commitments, 26 million reports, 23 GB) take
-about 13 minutes on a cluster set up for loading (`--cluster`: minimal WAL, no data
-checksums), 100,000 about a minute.
+replica`), drops the tables' indexes and the keys no foreign key references, recreates them
+from the catalog's definitions and checks the catalog is as it was. The tables are truncated
+in the same transaction, so with `wal_level = minimal` it writes almost no WAL.
 """
 
 # The SQL is assembled from this module's constants and integers, never from outside input.
@@ -40,22 +25,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import random
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import URL
 
-from app.core.embedded import connect_kwargs, to_async_url
+from app.core.embedded import start_embedded, to_async_url
 from app.models.replication import FINAL_STATUSES
-from bench.common import cpu_seconds
+from bench.common import ROOT, connect
+from tests.harness import fresh_database
 
 # The data set's "today": every date lies on or before it, whatever day it is loaded.
 SNAPSHOT = date(2026, 11, 20)
@@ -67,17 +54,16 @@ INNOVATIONS_PER_BATCH = 25_000
 # The tables the seed loads: they must be empty; it truncates them (and the two below, which
 # reference them and are empty in a fresh database) and drops and recreates their indexes.
 LOADED = (
-    "institutions",
-    "innovations",
-    "awards",
-    "replication_programs",
-    "commitments",
-    "commitment_activity",
-    "action_items",
-    "progress_reports",
-    "events",
-)
+    "institutions", "innovations", "awards", "replication_programs", "commitments",
+    "commitment_activity", "action_items", "progress_reports", "events",
+)  # fmt: skip
 ALSO_TRUNCATED = ("sustainability_assessments", "scaling_proposals")
+# The load's session: no triggers or foreign-key checks, memory for 1,000,000 innovations.
+LOAD_SETTINGS = {
+    "session_replication_role": "replica", "synchronous_commit": "off", "work_mem": "2GB",
+    "maintenance_work_mem": "4GB", "max_parallel_maintenance_workers": "2", "timezone": "UTC",
+    "jit": "off",
+}  # fmt: skip
 # The tables the summary counts: the loaded ones and the API keys the seed adds (the actors of
 # its events), next to any a caller made before.
 TABLES = ("api_keys", *LOADED)
@@ -286,24 +272,6 @@ SECTORS: tuple[Sector, ...] = (
         ["pelayanan-publik"],
     ),
 )  # fmt: skip
-# The agency that adopts a sector's innovation (else the government itself).
-ADOPTERS = {
-    "health": "dinkes",
-    "education": "disdik",
-    "population_administration": "disdukcapil",
-    "licensing": "dpmptsp",
-    "social_protection": "dinsos",
-    "economy": "diskumdag",
-    "environment": "dlh",
-    "governance": "bappeda",
-    "public_order": "satpolpp",
-    "agriculture_food": "distan",
-    "infrastructure": "dpupr",
-    "disaster_response": "bpbd",
-    "data_information": "diskominfo",
-    "other": "gov",
-}
-
 HEADS = {
     "Layanan": 16, "Gerakan": 10, "Sistem Informasi": 9, "Pelayanan": 8, "Program": 7,
     "Aplikasi": 6, "Inovasi": 4, "Kampung": 4, "Rumah": 4, "Gerai": 4, "Klinik": 3,
@@ -403,16 +371,10 @@ FIRST_REPORT_REASON = "first progress report"
 
 # KIPP (KemenPANRB) tiers as the service allows them; IGA (Kemendagri) and others.
 AWARD_KINDS = {
-    ("KIPP", "top_99"): 45,
-    ("KIPP", "top_45"): 22,
-    ("KIPP", "top_5"): 4,
-    ("KIPP", "outstanding"): 6,
-    ("IGA", "winner"): 6,
-    ("IGA", "finalist"): 6,
-    ("IGA", "nominee"): 4,
-    ("other", "winner"): 4,
-    ("other", "other"): 3,
-}
+    ("KIPP", "top_99"): 45, ("KIPP", "top_45"): 22, ("KIPP", "top_5"): 4,
+    ("KIPP", "outstanding"): 6, ("IGA", "winner"): 6, ("IGA", "finalist"): 6,
+    ("IGA", "nominee"): 4, ("other", "winner"): 4, ("other", "other"): 3,
+}  # fmt: skip
 
 # Acronyms that open many titles: a Zipf distribution over these (the first are common in
 # titles, the last rare), then generated ones for the long tail.
@@ -456,36 +418,18 @@ ACRONYM_SHARE = 0.45
 
 # Search terms for the load generator (`q` of the innovations list: full text over title,
 # summary, problem and approach, or the title containing the term), by the share of
-# innovations they find, as measured on this data set at 100,000 innovations (`--describe`
-# prints the shares): broad over half, common 5-10%, medium 0.5-2%, rare under 0.1% (a few
-# dozen at 100,000); partial: beginnings of words in titles (trigram search), 1.5-6%.
+# innovations they find at 100,000 innovations: broad over half, common 5-10%, medium
+# 0.5-2%, rare under 0.1% (a few dozen); partial: beginnings of words in titles (trigram
+# search), 1.5-6%. tests/bench/test_seed.py checks the shares.
 SEARCH_TERMS: dict[str, tuple[str, ...]] = {
     "broad": ("layanan", "warga", "desa"),
     "common": ("digital", "puskesmas", "stunting", "pasar", "SIGAP", "umkm", "perizinan", "pajak"),
-    "medium": (
-        "beasiswa",
-        "SIPEKA",
-        "gizi",
-        "banjir",
-        "bank sampah",
-        "LAKSA",
-        "bogor",
-        "kartu identitas anak",
-        "ambulans",
-        "koperasi",
-    ),
-    "rare": (
-        "PIKOB",
-        "SIMOLEK",
-        "GENTAWAS",
-        "SIRANTI",
-        "PASTIKAN",
-        "jayapura",
-        "merauke",
-        "nabire",
-    ),
+    "medium": ("beasiswa", "SIPEKA", "gizi", "banjir", "bank sampah", "LAKSA", "bogor",
+               "kartu identitas anak", "ambulans", "koperasi"),
+    "rare": ("PIKOB", "SIMOLEK", "GENTAWAS", "SIRANTI", "PASTIKAN", "jayapura", "merauke",
+             "nabire"),
     "partial": ("posyan", "kependu", "SIPEK", "perizin"),
-}
+}  # fmt: skip
 
 
 # --- SQL building blocks ------------------------------------------------------------------
@@ -513,11 +457,7 @@ def u(key: str, salt: int) -> str:
 
 def lower_bounds(weights: Sequence[float]) -> list[float]:
     total = float(sum(weights))
-    bounds, acc = [], 0.0
-    for w in weights:
-        bounds.append(acc / total)
-        acc += w
-    return bounds
+    return [acc / total for acc in itertools.accumulate(weights[:-1], initial=0.0)]
 
 
 def pick(draw: str, weighted: Mapping[str, float]) -> str:
@@ -590,28 +530,22 @@ CAP_MS = f"(({epoch(SNAP)} + 43200) * 1000)"
 
 def _helpers_sql() -> list[str]:
     agencies = ", ".join(f"({lit(k)}, {lit(kind)}, {lit(name)})" for k, kind, name in AGENCIES)
-    sectors = []
-    for s in SECTORS:
-        owners = list(s.owners)
-        sectors.append(
-            "("
-            + ", ".join(
-                [
-                    lit(s.key),
-                    text_array(owners),
-                    float_array(lower_bounds([s.owners[o] for o in owners])),
-                    lit(ADOPTERS[s.key]),
-                    lit(s.ministry),
-                    repr(s.digital),
-                    text_array(s.topics),
-                    float_array(lower_bounds(list(zipf(s.topics, 0.9).values()))),
-                    text_array(s.problems),
-                    text_array(s.beneficiaries),
-                    text_array(s.tags),
-                ]
-            )
-            + ")"
+    sectors = [
+        (
+            lit(s.key),
+            text_array(list(s.owners)),
+            float_array(lower_bounds(list(s.owners.values()))),
+            lit(next(iter(s.owners))),  # the agency that adopts its innovations
+            lit(s.ministry),
+            repr(s.digital),
+            text_array(s.topics),
+            float_array(lower_bounds(list(zipf(s.topics, 0.9).values()))),
+            text_array(s.problems),
+            text_array(s.beneficiaries),
+            text_array(s.tags),
         )
+        for s in SECTORS
+    ]
     return [
         f"""
         CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {agencies}
@@ -619,7 +553,7 @@ def _helpers_sql() -> list[str]:
         f"""
         CREATE TEMP TABLE seed_sector (sector, owners, owner_bounds, adopter, ministry,
             digital, topics, topic_bounds, problems, beneficiaries, tags) AS
-        VALUES {", ".join(sectors)}
+        VALUES {", ".join(f"({', '.join(row)})" for row in sectors)}
         """,
         # Every region with the label used in names and texts.
         """
@@ -701,12 +635,8 @@ def _innovations_stage_sql(innovations: int) -> str:
     years = {str(y): (y - 2008) ** 1.3 for y in range(2010, 2026)}
     statuses = {"published": 85, "draft": 10, "withdrawn": 5}
     initiators = {
-        "agency": 55,
-        "regional_head": 20,
-        "civil_servant": 15,
-        "community": 7,
-        "parliament": 3,
-    }
+        "agency": 55, "regional_head": 20, "civil_servant": 15, "community": 7, "parliament": 3,
+    }  # fmt: skip
     day = 86400
     first = f"{epoch('DATE ' + lit('2022-01-03'))}"
     span = (date(2026, 9, 30) - date(2022, 1, 3)).days
@@ -775,31 +705,11 @@ def _commitments_stage_sql(innovations: int) -> str:
     batches = max(1, innovations // INNOVATIONS_PER_BATCH)
     c = "c.cn"
     day_ms = 86400 * 1000
+    statuses = ("committed", "in_progress", "stalled", "launched", "sustained", "cancelled")
     years_by_status = {
-        2023: {
-            "committed": 1,
-            "in_progress": 8,
-            "stalled": 10,
-            "launched": 40,
-            "sustained": 30,
-            "cancelled": 11,
-        },
-        2024: {
-            "committed": 2,
-            "in_progress": 18,
-            "stalled": 12,
-            "launched": 40,
-            "sustained": 18,
-            "cancelled": 10,
-        },
-        2025: {
-            "committed": 8,
-            "in_progress": 40,
-            "stalled": 12,
-            "launched": 30,
-            "sustained": 3,
-            "cancelled": 7,
-        },
+        2023: dict(zip(statuses, (1, 8, 10, 40, 30, 11), strict=True)),
+        2024: dict(zip(statuses, (2, 18, 12, 40, 18, 10), strict=True)),
+        2025: dict(zip(statuses, (8, 40, 12, 30, 3, 7), strict=True)),
         2026: {"committed": 25, "in_progress": 55, "stalled": 8, "launched": 8, "cancelled": 4},
     }
     raw_status = (
@@ -1258,8 +1168,9 @@ def _reports_sql() -> str:
     """
 
 
-def _events_sql(report_events: bool) -> str:
-    """The event log: every change above, as the service writes it, in time order."""
+def _events_sql() -> str:
+    """The event log: every change above, as the service writes it, in time order (the
+    service's event per progress report left out: ten times the events)."""
     admin = key_id("admin")
     sources = [
         # Institutions, registered by the national admin.
@@ -1360,16 +1271,6 @@ def _events_sql(report_events: bool) -> str:
         FROM seed_com c WHERE c.t2_ms IS NOT NULL
         """,
     ]
-    if report_events:
-        sources.append(
-            """
-            SELECT r.created_at, 12, r.reporter_key_id, c.reporter_role,
-                   'progress_report.created', 'progress_report', r.id::text, c.adopter_prov,
-                   jsonb_build_object('commitment_id', r.commitment_id, 'as_of', r.as_of,
-                                      'percent_complete', r.percent_complete)
-            FROM progress_reports r JOIN seed_com c ON c.id = r.commitment_id
-            """
-        )
     union = "\nUNION ALL\n".join(sources)
     return f"""
     INSERT INTO events (at, actor_id, actor_role, action, entity, entity_id, province_code,
@@ -1453,35 +1354,18 @@ async def _drop_keys_and_indexes(conn: asyncpg.Connection) -> list[str]:
 # --- Entry points -----------------------------------------------------------------------
 
 
-async def seed(
-    url: URL,
-    innovations: int,
-    *,
-    report_events: bool = False,
-    work_mem: str = "2GB",
-    maintenance_work_mem: str = "4GB",
-) -> dict[str, Any]:
+async def seed(url: URL, innovations: int) -> dict[str, Any]:
     """Fill the freshly migrated database at `url` with `innovations` innovations and
-    everything around them; return how long it took, the rows and the sizes (after
-    `VACUUM ANALYZE`).
-
-    `report_events`: also one event per progress report (as the service writes them; ten
-    times the events). `work_mem` (also the staging tables' `temp_buffers`) and
-    `maintenance_work_mem` (index builds) are the load session's; 1,000,000 innovations
-    want about that much memory.
-    """
+    everything around them; return the seconds each phase took, the rows and the sizes
+    (after `VACUUM ANALYZE`)."""
     if not 1 <= innovations <= 4_000_000:  # commitment numbers stay below 2**32
         raise ValueError("innovations must be between 1 and 4,000,000")
     if date.today() < SNAPSHOT:  # noqa: DTZ011 - a calendar date is all that matters
         raise RuntimeError(f"The data set's dates run to {SNAPSHOT}, which is in the future.")
     phases: dict[str, float] = {}
-    phases_cpu: dict[str, float] = {}
-    index_seconds: dict[str, float] = {}
     started = time.monotonic()
-    conn = await asyncpg.connect(**connect_kwargs(url))
-    try:
-        await conn.execute(f"SET temp_buffers = '{work_mem}'")
-        backend = await conn.fetchval("SELECT pg_backend_pid()")
+    async with connect(url) as conn:
+        await conn.execute("SET temp_buffers = '2GB'")  # the staging tables
         for table in LOADED:
             if await conn.fetchval(f"SELECT EXISTS (TABLE {table})"):
                 raise RuntimeError(f"{table} is not empty: seed a freshly migrated database.")
@@ -1490,32 +1374,16 @@ async def seed(
         before = await catalog(conn)
 
         async def step(name: str, sql: str) -> None:
-            t, c = time.monotonic(), _backend_cpu_seconds(url, backend)
+            t = time.monotonic()
             await conn.execute(sql)
             phases[name] = round(phases.get(name, 0.0) + time.monotonic() - t, 2)
-            if c is not None:
-                used = (_backend_cpu_seconds(url, backend) or c) - c
-                phases_cpu[name] = round(phases_cpu.get(name, 0.0) + used, 2)
 
         async with conn.transaction():
-            for setting, value in (
-                ("session_replication_role", "replica"),
-                ("synchronous_commit", "off"),
-                ("work_mem", work_mem),
-                ("maintenance_work_mem", maintenance_work_mem),
-                ("max_parallel_maintenance_workers", "2"),
-                ("timezone", "UTC"),
-                ("jit", "off"),
-            ):
+            for setting, value in LOAD_SETTINGS.items():
                 await conn.execute(f"SET LOCAL {setting} = '{value}'")
             # Truncated in this transaction: with wal_level = minimal nothing is WAL-logged.
-            await step(
-                "prepare",
-                f"TRUNCATE {', '.join(LOADED + ALSO_TRUNCATED)} RESTART IDENTITY",
-            )
-            t = time.monotonic()
+            await step("prepare", f"TRUNCATE {', '.join(LOADED + ALSO_TRUNCATED)} RESTART IDENTITY")
             recreate = await _drop_keys_and_indexes(conn)
-            phases["prepare"] += round(time.monotonic() - t, 2)
             for sql in _helpers_sql():
                 await step("prepare", sql)
             await step("api_keys", _api_keys_sql())
@@ -1533,83 +1401,26 @@ async def seed(
             await conn.execute("SET LOCAL enable_mergejoin = off")
             await step("progress_reports", _reports_sql())
             await conn.execute("SET LOCAL enable_mergejoin = on")
-            await step("events", _events_sql(report_events))
+            await step("events", _events_sql())
             for sql in recreate:
-                t = time.monotonic()
                 await step("keys_and_indexes", sql)
-                name = sql.split('"')[1] if '"' in sql else sql.split()[2]
-                index_seconds[name] = round(time.monotonic() - t, 2)
             after = await catalog(conn)
             if after != before:
                 missing = sorted(set(before) - set(after))
                 extra = sorted(set(after) - set(before))
                 raise RuntimeError(f"Catalog changed: missing {missing}, extra {extra}")
-        t = time.monotonic()
-        vacuum_cpu = await _vacuum_analyze(url, conn)
-        phases["vacuum_analyze"] = round(time.monotonic() - t, 2)
-        seconds = round(time.monotonic() - started, 2)
-        cpu = _backend_cpu_seconds(url, backend)
+        await step("vacuum_analyze", "VACUUM ANALYZE")
         server = {
             name: await conn.fetchval(f"SHOW {name}")
             for name in ("server_version", "wal_level", "data_checksums", "shared_buffers")
         }
         return {
             "innovations": innovations,
-            # CPU of the two server processes (not of parallel index-build workers), when
-            # the server runs on this machine: steadier than `seconds` on a shared machine.
-            "backend_cpu_seconds": None if cpu is None else round(cpu + (vacuum_cpu or 0), 1),
-            "report_events": report_events,
             "server": server,
-            "seconds": seconds,
+            "seconds": round(time.monotonic() - started, 2),
             "phases": phases,
-            "phases_backend_cpu": phases_cpu,
-            "index_seconds": dict(sorted(index_seconds.items(), key=lambda kv: -kv[1])),
             **await sizes(conn),
         }
-    finally:
-        await conn.close()
-
-
-def _backend_cpu_seconds(url: URL, pid: int) -> float | None:
-    """User + system CPU seconds of server process `pid`, if the server runs here."""
-    host = url.query.get("host") or url.host or "127.0.0.1"
-    if not (str(host).startswith("/") or host in ("127.0.0.1", "localhost", "::1")):
-        return None
-    try:
-        if b"postgres" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return None
-    except OSError:
-        return None
-    return cpu_seconds([pid])
-
-
-async def _vacuum_analyze(url: URL, conn: asyncpg.Connection) -> float | None:
-    """`VACUUM ANALYZE` of the whole database on two connections: the progress reports
-    (the largest table) on a second one, everything else on `conn`. Returns the second
-    connection's server CPU seconds (if known)."""
-    other = await asyncpg.connect(**connect_kwargs(url))
-    try:
-        rest = [
-            r["t"]
-            for r in await conn.fetch(
-                """
-                SELECT c.oid::regclass::text AS t FROM pg_class c
-                WHERE c.relkind IN ('r', 'm') AND c.relpersistence = 'p'
-                  AND c.relname <> 'progress_reports'
-                  AND c.relnamespace NOT IN ('pg_toast'::regnamespace)
-                ORDER BY pg_total_relation_size(c.oid) DESC
-                """
-            )
-        ]
-
-        async def vacuum(connection: asyncpg.Connection, tables: list[str]) -> None:
-            for table in tables:
-                await connection.execute(f"VACUUM ANALYZE {table}")
-
-        await asyncio.gather(vacuum(other, ["progress_reports"]), vacuum(conn, rest))
-        return _backend_cpu_seconds(url, await other.fetchval("SELECT pg_backend_pid()"))
-    finally:
-        await other.close()
 
 
 async def sizes(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -1629,152 +1440,25 @@ async def sizes(conn: asyncpg.Connection) -> dict[str, Any]:
     return {"rows": rows, "database_bytes": database, "tables": tables}
 
 
-_DESCRIBE = {
-    "innovation_status": "SELECT status, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
-    "innovation_sector": "SELECT sector, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
-    "innovation_stage": "SELECT stage, count(*) FROM innovations GROUP BY 1 ORDER BY 2 DESC",
-    "innovation_digital": "SELECT digital::text, count(*) FROM innovations GROUP BY 1",
-    "innovation_launched_on_null": (
-        "SELECT (launched_on IS NULL)::text, count(*) FROM innovations GROUP BY 1"
-    ),
-    "innovation_top_provinces": (
-        "SELECT coalesce(province_code, 'national'), count(*) FROM innovations "
-        "GROUP BY 1 ORDER BY 2 DESC LIMIT 8"
-    ),
-    "innovation_bottom_provinces": (
-        "SELECT province_code, count(*) FROM innovations WHERE province_code IS NOT NULL "
-        "GROUP BY 1 ORDER BY 2 LIMIT 6"
-    ),
-    "innovations_with_awards": ("SELECT 'awarded', count(DISTINCT innovation_id) FROM awards"),
-    "award_kind": (
-        "SELECT competition || ':' || tier, count(*) FROM awards GROUP BY 1 ORDER BY 2 DESC"
-    ),
-    "replicas_of": "SELECT 'replica_of set', count(replica_of_id) FROM innovations",
-    "commitment_status": "SELECT status, count(*) FROM commitments GROUP BY 1 ORDER BY 2 DESC",
-    "commitments_per_published_innovation": """
-        SELECT CASE WHEN n >= 10 THEN '10+' ELSE n::text END, count(*)
-        FROM (SELECT i.id, count(c.id) AS n FROM innovations i
-              LEFT JOIN commitments c ON c.innovation_id = i.id
-              WHERE i.status = 'published' GROUP BY i.id) x
-        GROUP BY 1 ORDER BY min(n)
-    """,
-    "most_commitments": """
-        SELECT 'max', max(n) FROM (SELECT count(*) AS n FROM commitments
-                                   GROUP BY innovation_id) x
-    """,
-    "commitments_same_province": """
-        SELECT (adopter_province_code = origin_province_code)::text, count(*)
-        FROM commitments GROUP BY 1
-    """,
-    "reports_per_commitment": """
-        SELECT bucket, count(*) FROM (
-            SELECT CASE WHEN n = 0 THEN '0' WHEN n < 5 THEN '1-4' WHEN n < 10 THEN '5-9'
-                        WHEN n < 20 THEN '10-19' WHEN n < 40 THEN '20-39' ELSE '40+' END
-                       AS bucket, n
-            FROM (SELECT c.id, count(r.id) AS n FROM commitments c
-                  LEFT JOIN progress_reports r ON r.commitment_id = c.id GROUP BY c.id) x
-        ) y GROUP BY 1 ORDER BY min(n)
-    """,
-    "action_items_per_commitment": """
-        SELECT n::text, count(*) FROM (SELECT c.id, count(a.id) AS n FROM commitments c
-            LEFT JOIN action_items a ON a.commitment_id = c.id GROUP BY c.id) x
-        GROUP BY 1 ORDER BY 1
-    """,
-    "events_by_action": "SELECT action, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC",
-}
-
-
-async def describe(url: URL) -> dict[str, Any]:
-    """The distributions the data set ended up with, and each search term's share."""
-    conn = await asyncpg.connect(**connect_kwargs(url))
-    try:
-        out: dict[str, Any] = {}
-        for name, sql in _DESCRIBE.items():
-            out[name] = {str(k): v for k, v in await conn.fetch(sql)}
-        total = await conn.fetchval("SELECT count(*) FROM innovations")
-        out["search_term_share"] = {
-            kind: {term: round(await _matches(conn, term) / total, 5) for term in terms}
-            for kind, terms in SEARCH_TERMS.items()
-        }
-        return out
-    finally:
-        await conn.close()
-
-
-async def _matches(conn: asyncpg.Connection, term: str) -> int:
-    """How many innovations `q=term` finds (the same condition as the innovations list)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return int(
-        await conn.fetchval(
-            """
-            SELECT count(*) FROM innovations
-            WHERE search_vector @@ websearch_to_tsquery('indonesian', $1)
-               OR title ILIKE '%' || $2 || '%'
-            """,
-            term,
-            escaped,
-        )
-    )
-
-
-def _tune_cluster(cluster: Any) -> None:
-    """Settings of a throwaway cluster for bulk loading (it is removed afterwards): no WAL
-    for the tables the load truncates, no data checksums (with them, the `VACUUM` after the
-    load writes every page to the WAL once more, to set hint bits), room for the WAL."""
-    settings = {
-        "wal_level": "minimal",
-        "max_wal_senders": "0",
-        "max_wal_size": "32GB",
-        "checkpoint_timeout": "30min",
-        "shared_buffers": "2GB",
-    }
-    conf = cluster.pgdata / "postgresql.auto.conf"
-    with conf.open("a") as f:
-        for k, v in settings.items():
-            f.write(f"{k} = '{v}'\n")
-    cluster._commands.pg_checksums(["--disable"], pgdata=cluster.pgdata, user=cluster.user)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--innovations", type=int, default=10_000)
-    parser.add_argument("--database-url", help="a freshly migrated database (regions loaded)")
     parser.add_argument(
-        "--cluster",
-        action="store_true",
-        help="seed a throwaway PostgreSQL cluster tuned for loading, then remove it",
+        "--database-url",
+        help="a freshly migrated database (regions loaded); else a new one on "
+        "BENCH_DATABASE_URL's server or the embedded one",
     )
-    parser.add_argument(
-        "--report-events",
-        action="store_true",
-        help="also an event per progress report (ten times the events; slower)",
-    )
-    parser.add_argument("--describe", action="store_true", help="also print distributions")
-    args = parser.parse_args(argv)
-    cluster = None
-    try:
-        if args.database_url:
-            url = to_async_url(args.database_url)
-        elif args.cluster:
-            from tests.harness import Cluster, fresh_database
-
-            cluster = Cluster()
-            _tune_cluster(cluster)
-            cluster.start()
-            url = fresh_database(cluster.url, "inovasi_bench_seed")
-        else:
-            from bench.common import fresh_database as fresh
-
-            url = fresh("inovasi_bench_seed")
-        summary = asyncio.run(seed(url, args.innovations, report_events=args.report_events))
-        summary["at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        if args.describe:
-            summary["distributions"] = asyncio.run(describe(url))
-        json.dump(summary, sys.stdout, indent=2)
-        print()
-    finally:
-        if cluster is not None:
-            cluster.remove()
+    args = parser.parse_args()
+    if args.database_url:
+        url = to_async_url(args.database_url)
+    else:
+        configured = os.environ.get("BENCH_DATABASE_URL")
+        server = to_async_url(configured) if configured else start_embedded(ROOT / ".data")
+        url = fresh_database(server, "inovasi_bench_seed")
+    summary = asyncio.run(seed(url, args.innovations))
+    summary["at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    json.dump(summary, sys.stdout, indent=2)
+    print()
 
 
 if __name__ == "__main__":

@@ -87,14 +87,14 @@ def test_seed_demo_loads_regions_and_the_demo(two_runs: tuple[URL, Run, Run]) ->
     )
     assert {t: first.counts[t] for t in tables} == {
         "innovations": 15,
-        "commitments": 29,
-        "replication_programs": 2,
+        "commitments": 32,
+        "replication_programs": 3,
         "sustainability_assessments": 8,
-        "scaling_proposals": 1,
+        "scaling_proposals": 3,
         "api_keys": 2,  # the seed's admin and reviewer, both revoked
     }
-    assert "demo data loaded: 44 institutions, 15 innovations, 6 awards" in first.output
-    assert "8 sustainability assessments, 1 scaling proposals" in first.output
+    assert "demo data loaded: 44 institutions, 15 innovations, 7 awards" in first.output
+    assert "8 sustainability assessments, 3 scaling proposals" in first.output
 
 
 def test_seed_demo_twice_gives_the_same_counts(two_runs: tuple[URL, Run, Run]) -> None:

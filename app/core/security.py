@@ -96,9 +96,7 @@ async def get_principal(
     if credentials is None:
         header = request.headers.get("authorization")
         if header:
-            if header.split()[:1] in ([], ["bearer"], ["Bearer"]) or header.lower().startswith(
-                "bearer"
-            ):
+            if header.strip().lower().startswith("bearer"):
                 raise key_required(request)
             raise Unauthorized(f"Use the Bearer scheme: {HOW_TO_SEND}.")
         return None

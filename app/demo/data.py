@@ -58,15 +58,16 @@ class AwardSpec:
 
 @dataclass(frozen=True)
 class ScaleUpSpec:
-    """An innovation scaled up (glokalisasi) through the scaling workflow: proposed, reviewed
-    and approved."""
+    """A scaling-up proposal (glokalisasi) made through the scaling workflow: proposed, then
+    as far as it got: reviewed, and approved."""
 
     innovation: str  # an innovation key
     target_scale: str
     rationale: str
-    review_notes: str
-    decision_notes: str
-    conditions: str
+    target_province_code: str | None = None  # for a provincial target
+    review_notes: str | None = None  # None: still submitted
+    decision_notes: str | None = None  # None: not decided yet; else approved
+    conditions: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class CommitmentSpec:
 class ProgramSpec:
     key: str
     name: str
-    province_code: str
+    province_code: str | None  # None: a national programme
     fiscal_year: int
     signed_on: date
     coordinator: str
@@ -401,9 +402,13 @@ INNOVATIONS: tuple[InnovationSpec, ...] = (
     ),
 )
 
-# Scaling up: Kartu Insentif Anak becomes the national Kartu Identitas Anak. The seed proposes it
-# (as its admin), and its reviewer starts the review and approves; the approval makes the
-# innovation's scale national.
+# Scaling up. Kartu Insentif Anak becomes the national Kartu Identitas Anak: the seed proposes
+# it (as its admin), and its reviewer starts the review and approves; the approval makes the
+# innovation's scale national. Its evidence meets every default criterion: three launched
+# replicas in three other provinces (the national round below), its origin sustained (2023)
+# and a KIPP award. Two proposals are still open, for reviewers to take up: Gerakan Kembali
+# Bersekolah as a Jawa Tengah programme (submitted) and the Aceh Barat birth and death
+# certificates as a national one (under review).
 SCALE_UPS: tuple[ScaleUpSpec, ...] = (
     ScaleUpSpec(
         innovation="kia",
@@ -418,6 +423,23 @@ SCALE_UPS: tuple[ScaleUpSpec, ...] = (
         conditions="Diterbitkan Dinas Kependudukan dan Pencatatan Sipil kabupaten/kota bagi anak "
         "di bawah 17 tahun.",
     ),
+    ScaleUpSpec(
+        innovation="gkb",
+        target_scale="provincial",
+        target_province_code="33",
+        rationale=f"{DEMO_MARK} Gerakan Kembali Bersekolah Kabupaten Brebes tetap berjalan "
+        "dengan Perbup dan anggaran tiga tahun, dan direplikasi Kabupaten Blora dan Kebumen; "
+        "diusulkan menjadi program Provinsi Jawa Tengah untuk anak tidak sekolah.",
+    ),
+    ScaleUpSpec(
+        innovation="akta_dd",
+        target_scale="national",
+        rationale=f"{DEMO_MARK} Pencatatan kelahiran dan kematian di desa yang dibiayai Dana "
+        "Desa dari Kabupaten Aceh Barat direplikasi di Jawa Tengah (Blora, Sragen, Kendal); "
+        "diusulkan menjadi program nasional bersama Ditjen Dukcapil.",
+        review_notes=f"{DEMO_MARK} Dibahas tim penilai; menunggu data keberlanjutan di daerah "
+        "asal.",
+    ),
 )
 
 # KIPP awards (Kompetisi Inovasi Pelayanan Publik): illustrative tiers and years.
@@ -428,6 +450,7 @@ AWARDS: tuple[AwardSpec, ...] = (
     AwardSpec("bakp", "KIPP", 2019, "top_99"),
     AwardSpec("pikobar", "KIPP", 2021, "top_99"),
     AwardSpec("pikobar", "KIPP", 2021, "top_45"),
+    AwardSpec("kia", "KIPP", 2015, "top_99"),
 )
 
 # --- Progress scenarios -------------------------------------------------------------------
@@ -568,6 +591,26 @@ PROGRAMS: tuple[ProgramSpec, ...] = (
             _c("gov_pontianak", "ekosistem_data", "launched", _SEP),
             _c("gov_pontianak", "eopen", "in_progress", _DEC),
             _c("gov_singkawang", "pidj", "committed", _DEC),
+        ),
+    ),
+    # A national round (no province) before Permendagri 2/2016: three cities and regencies of
+    # other provinces replicate Kartu Insentif Anak, which the scaling proposal then cites.
+    ProgramSpec(
+        key="kia_2015",
+        name="Replikasi Kartu Insentif Anak Kota Surakarta 2015",
+        province_code=None,
+        fiscal_year=2015,
+        signed_on=date(2015, 2, 2),
+        coordinator="Direktorat Jenderal Kependudukan dan Pencatatan Sipil, Kementerian "
+        "Dalam Negeri",
+        mentor_team="Tim pendamping Pemerintah Kota Surakarta",
+        description=f"{DEMO_MARK} Tiga daerah di luar Jawa Tengah mereplikasi Kartu Insentif "
+        "Anak Kota Surakarta sebelum diangkat menjadi Kartu Identitas Anak nasional "
+        "(Permendagri 2/2016).",
+        commitments=(
+            _c("gov_bekasi", "kia", "launched", date(2015, 9, 30)),
+            _c("gov_makassar", "kia", "launched", date(2015, 9, 30)),
+            _c("gov_aceh_barat", "kia", "launched", date(2015, 12, 31)),
         ),
     ),
 )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.security import Role, hash_key
 from app.models.api_key import ApiKey
 from app.models.institution import Institution
+from app.models.scaling import OPEN_STATUSES, ScalingProposal
 from app.models.sustainability import SustainabilityAssessment
 
 
@@ -36,6 +37,28 @@ async def institutions_by_name(
         )
     )
     return {(r.name, r.region_code): r.id for r in rows}
+
+
+async def open_proposal_exists(
+    session: AsyncSession,
+    innovation_id: uuid.UUID,
+    target_scale: str,
+    target_province_code: str | None,
+) -> bool:
+    """Whether a proposal for this innovation and target is open (submitted, under review or
+    deferred): the one open proposal per target the service allows."""
+    p = ScalingProposal
+    found = await session.scalar(
+        select(p.id)
+        .where(
+            p.innovation_id == innovation_id,
+            p.target_scale == target_scale,
+            p.target_province_code.is_not_distinct_from(target_province_code),
+            p.status.in_(OPEN_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def assessed_periods(

@@ -160,12 +160,15 @@ async def _innovations(
 
 
 async def scale_up(session: AsyncSession, spec: ScaleUpSpec, proposal_id: uuid.UUID) -> bool:
-    """Scale an innovation up (glokalisasi) through the scaling workflow: the seed proposes
-    it (with the evidence snapshot the service takes), its reviewer starts the review and
-    approves, and the approval sets the innovation's scale. Each step writes its own event.
+    """Propose an innovation for scaling up (glokalisasi) through the scaling workflow and
+    take the proposal as far as `spec` says: the seed proposes it (with the evidence snapshot
+    the service takes); with review notes its reviewer starts the review; with decision notes
+    the reviewer approves, and the approval sets the innovation's scale. Each step writes its
+    own event.
 
     Kartu Insentif Anak became the national Kartu Identitas Anak by Permendagri 2/2016.
-    Returns False, doing nothing, when the innovation is already at the target scale.
+    Returns False, doing nothing, when the innovation is already at the target scale or
+    someone else's proposal for the same target is open (the service would refuse a second).
     """
     innovation_id = data.innovation_id(spec.innovation)
     innovation = await innovations_repository.get(session, innovation_id)
@@ -173,16 +176,23 @@ async def scale_up(session: AsyncSession, spec: ScaleUpSpec, proposal_id: uuid.U
         raise NotFound(f"Innovation {innovation_id} does not exist.")
     if scaling.SCALE_RANK[innovation.scale] >= scaling.SCALE_RANK[spec.target_scale]:
         return False
+    if await repository.open_proposal_exists(
+        session, innovation_id, spec.target_scale, spec.target_province_code
+    ):
+        return False
     proposal = await scaling.propose(
         session,
         SEED_PRINCIPAL,
         ProposalCreate(
             innovation_id=innovation_id,
             target_scale=TargetScale(spec.target_scale),
+            target_province_code=spec.target_province_code,
             rationale=spec.rationale,
         ),
         record_id=proposal_id,
     )
+    if spec.review_notes is None:
+        return True
     proposal = await scaling.review(
         session,
         SEED_REVIEWER,
@@ -190,6 +200,8 @@ async def scale_up(session: AsyncSession, spec: ScaleUpSpec, proposal_id: uuid.U
         proposal.version,
         ReviewRequest(notes=spec.review_notes),
     )
+    if spec.decision_notes is None:
+        return True
     await scaling.decide(
         session,
         SEED_REVIEWER,

@@ -16,6 +16,7 @@ from app.core.schemas import (
     ResponseModel,
     Text,
 )
+from app.patch import OMITTED, UpdateModel
 
 
 class Sector(StrEnum):
@@ -126,6 +127,28 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
+# A new innovation of a demo institution (Dinas Lingkungan Hidup Kabupaten Bandung, app/demo),
+# so that the example works in Swagger UI on `make run`.
+_CREATE_EXAMPLE: dict[str, Any] = {
+    "title": "Bank Sampah Digital",
+    "summary": "Warga menabung sampah terpilah dan memantau saldonya dari ponsel.",
+    "problem": "Sampah rumah tangga tidak terpilah dan menumpuk di TPA.",
+    "approach": "Aplikasi bank sampah desa yang tersambung dengan pengepul dan BUMDes.",
+    "outcomes": "Sampah terpilah naik 25% dalam setahun di 12 desa.",
+    "sector": "environment",
+    "form": "public_service",
+    "digital": True,
+    "initiator": "agency",
+    "stage": "trial",
+    "launched_on": "2023-03-01",
+    "institution_id": "e49f7564-5f01-5eff-b955-206c726b4f5f",
+    "replica_of_id": None,
+    "status": "published",
+    "tags": ["sampah", "bank sampah"],
+    "evidence_urls": ["https://bandungkab.go.id/"],
+}
+
+
 class _InnovationFields(RequestModel):
     summary: Text = ""
     problem: Text = ""
@@ -155,33 +178,38 @@ class InnovationCreate(_InnovationFields):
         default=InnovationStatus.draft, description="`draft` or `published`."
     )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_CREATE_EXAMPLE]})
 
 
-class InnovationUpdate(RequestModel):
-    """Fields to change; only those sent are applied. `scale` changes only by scaling decision."""
+class InnovationUpdate(UpdateModel):
+    """Fields to change; only those sent are applied. `scale` changes only by scaling decision.
+    Only `launched_on` and `replica_of_id` may be cleared with null."""
 
-    title: Name | None = None
-    summary: Text | None = None
-    problem: Text | None = None
-    approach: Text | None = None
-    outcomes: Text | None = None
-    sector: Sector | None = None
-    form: Form | None = None
-    digital: bool | None = None
-    initiator: Initiator | None = None
-    stage: Stage | None = None
-    launched_on: LaunchDate | None = None
-    institution_id: uuid.UUID | None = None
-    replica_of_id: uuid.UUID | None = None
-    status: InnovationStatus | None = Field(
-        default=None, description="draft → published → withdrawn."
+    title: Name = OMITTED
+    summary: Text = OMITTED
+    problem: Text = OMITTED
+    approach: Text = OMITTED
+    outcomes: Text = OMITTED
+    sector: Sector = OMITTED
+    form: Form = OMITTED
+    digital: bool = OMITTED
+    initiator: Initiator = OMITTED
+    stage: Stage = OMITTED
+    launched_on: LaunchDate | None = Field(
+        default=None, description="Not in the future; after 1900-01-01. Null: no date."
     )
-    tags: list[Tag] | None = Field(default=None, max_length=20)
-    evidence_urls: list[HttpUrl] | None = Field(default=None, max_length=10)
+    institution_id: uuid.UUID = OMITTED
+    replica_of_id: uuid.UUID | None = Field(
+        default=None, description="Lineage: the innovation this one replicates; null: none."
+    )
+    status: InnovationStatus = Field(default=OMITTED, description="draft → published → withdrawn.")
+    tags: list[Tag] = Field(default=OMITTED, max_length=20)
+    evidence_urls: list[HttpUrl] = Field(default=OMITTED, max_length=10)
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "published", "stage": "implementation"}]}
+        json_schema_extra={
+            "examples": [{"stage": "implementation", "evidence_urls": ["https://brebeskab.go.id/"]}]
+        }
     )
 
 
@@ -201,7 +229,7 @@ class AwardCreate(RequestModel):
                 {
                     "competition": "KIPP",
                     "year": 2019,
-                    "tier": "top_99",
+                    "tier": "top_5",
                     "decree_number": "SK MenPANRB 2019",
                 }
             ]

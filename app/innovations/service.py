@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.concurrency import ensure_version
-from app.core.errors import Conflict, NotFound, field_error, reject_nulls
+from app.core.errors import Conflict, NotFound, field_error
 from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
@@ -161,23 +161,6 @@ async def update_innovation(
     # judge a request made against a state the client has not seen.
     ensure_version(innovation.version, expected_version)
     sent: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-    reject_nulls(
-        sent,
-        "title",
-        "sector",
-        "form",
-        "initiator",
-        "stage",
-        "status",
-        "digital",
-        "institution_id",
-        "tags",
-        "evidence_urls",
-        "summary",
-        "problem",
-        "approach",
-        "outcomes",
-    )
     if "institution_id" in sent:
         sent["institution_id"] = data.institution_id
         if data.institution_id != innovation.institution_id:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from app.core.schemas import Name, Record, RegionCode, RequestModel
+from app.patch import OMITTED, UpdateModel
 
 
 class InstitutionKind(StrEnum):
@@ -25,12 +26,16 @@ class InstitutionKind(StrEnum):
     other = "other"
 
 
+# Ids of the demo data (app/demo), so that the examples work in Swagger UI on `make run`.
+_GOV_SEMARANG = "bb1f43e7-46f3-51de-9eb9-8032843614b9"  # Pemerintah Kota Semarang
 _EXAMPLE: dict[str, Any] = {
     "name": "Dinas Kesehatan Kota Semarang",
     "kind": "regional_agency",
     "region_code": "33.74",
-    "parent_id": None,
+    "parent_id": _GOV_SEMARANG,
 }
+# A new OPD under a demo government (the demo has the Dinas Kesehatan already).
+_CREATE_EXAMPLE: dict[str, Any] = {**_EXAMPLE, "name": "Dinas Pendidikan Kota Semarang"}
 
 
 class InstitutionCreate(RequestModel):
@@ -47,16 +52,19 @@ class InstitutionCreate(RequestModel):
         default=None, description="The government an OPD (regional agency) belongs to."
     )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_CREATE_EXAMPLE]})
 
 
-class InstitutionUpdate(RequestModel):
-    """Fields to change; only the fields sent are applied."""
+class InstitutionUpdate(UpdateModel):
+    """Fields to change; only the fields sent are applied. `name` and `kind` may not be
+    null; `region_code` and `parent_id` are cleared with null."""
 
-    name: Name | None = None
-    kind: InstitutionKind | None = None
-    region_code: RegionCode | None = None
-    parent_id: uuid.UUID | None = None
+    name: Name = OMITTED
+    kind: InstitutionKind = OMITTED
+    region_code: RegionCode | None = Field(
+        default=None, description="Null for a kind without a region (e.g. a ministry)."
+    )
+    parent_id: uuid.UUID | None = Field(default=None, description="Null: no parent.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Dinkes Kota Semarang"}]})
 
@@ -76,7 +84,7 @@ class InstitutionRead(Record):
             "examples": [
                 {
                     **_EXAMPLE,
-                    "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "id": "cca36ae1-b01c-52c8-9ace-0e870480a8a5",
                     "province_code": "33",
                     "created_at": "2026-01-05T03:00:00Z",
                     "updated_at": "2026-01-05T03:00:00Z",

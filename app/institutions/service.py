@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import ensure_version
-from app.core.errors import NotFound, field_error, reject_nulls
+from app.core.errors import NotFound, field_error
 from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
@@ -139,7 +139,6 @@ async def update_institution(
     institution = await _load(session, institution_id)
     principal.ensure_province(institution.region_code, "institution")
     sent: dict[str, Any] = data.model_dump(exclude_unset=True)
-    reject_nulls(sent, "name", "kind")
     if "kind" in sent:
         sent["kind"] = InstitutionKind(sent["kind"]).value
     region_code = sent.get("region_code", institution.region_code)

@@ -19,6 +19,7 @@ from app.core.schemas import (
     ShortText,
     Text,
 )
+from app.patch import OMITTED, UpdateModel
 
 
 class ProgramStatus(StrEnum):
@@ -47,14 +48,16 @@ class ItemStatus(StrEnum):
     blocked = "blocked"
 
 
+# Request examples use the ids of the demo data (app/demo), so that each one works in Swagger
+# UI on `make run`, and each create makes a new record rather than repeat a demo one.
 _PROGRAM_EXAMPLE: dict[str, Any] = {
-    "name": "Replikasi Inovasi Jawa Tengah 2021",
+    "name": "Replikasi Inovasi Pelayanan Publik Provinsi Jawa Tengah 2024",
     "province_code": "33",
-    "fiscal_year": 2022,
-    "signed_on": "2021-11-02",
+    "fiscal_year": 2025,
+    "signed_on": "2024-11-05",
     "coordinator": "Sekretaris Daerah Provinsi Jawa Tengah",
     "mentor_team": "Tim JIPP Universitas Diponegoro",
-    "description": "Enam inovasi direplikasi oleh 12 kabupaten/kota.",
+    "description": "Lima inovasi direplikasi oleh 10 kabupaten/kota.",
     "status": "active",
 }
 
@@ -76,16 +79,17 @@ class ProgramCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_PROGRAM_EXAMPLE]})
 
 
-class ProgramUpdate(RequestModel):
-    """Fields to change; only those sent are applied."""
+class ProgramUpdate(UpdateModel):
+    """Fields to change; only those sent are applied. Only `signed_on` may be cleared with
+    null."""
 
-    name: Name | None = None
-    fiscal_year: int | None = Field(default=None, ge=2000, le=2100)
-    signed_on: PastDate | None = None
-    coordinator: ShortText | None = None
-    mentor_team: Text | None = None
-    description: Text | None = None
-    status: ProgramStatus | None = None
+    name: Name = OMITTED
+    fiscal_year: int = Field(default=OMITTED, ge=2000, le=2100)
+    signed_on: PastDate | None = Field(default=None, description="Null: not signed yet.")
+    coordinator: ShortText = OMITTED
+    mentor_team: Text = OMITTED
+    description: Text = OMITTED
+    status: ProgramStatus = OMITTED
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "closed"}]})
 
@@ -116,13 +120,15 @@ class ProgramRead(Record):
     )
 
 
+# Kabupaten Wonosobo commits, in the Jawa Tengah programme, to Sayangi dan Dampingi Ibu dan Anak
+# of Kota Semarang (it has committed to Gerakan Kembali Bersekolah only).
 _COMMITMENT_EXAMPLE: dict[str, Any] = {
-    "program_id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
-    "innovation_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
-    "adopter_institution_id": "7e2d3c4b-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "program_id": "e0e59d61-2730-5372-9ab0-4b6f3839d8f4",
+    "innovation_id": "ba005b5b-7f69-50ce-b650-1c98669a1c23",
+    "adopter_institution_id": "cce9722d-a47e-5fed-89e8-31c6a93e211e",
     "signed_on": "2021-11-02",
     "target_launch_on": "2022-06-30",
-    "planned_modifications": "Integrasi dengan data Dukcapil kabupaten.",
+    "planned_modifications": "Pendampingan ibu hamil oleh bidan desa dan kader posyandu.",
     "budget_idr": 150000000,
     "mentors": "Dosen Universitas Diponegoro",
 }
@@ -145,14 +151,15 @@ class CommitmentCreate(RequestModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_COMMITMENT_EXAMPLE]})
 
 
-class CommitmentUpdate(RequestModel):
-    """Fields to change; status changes go through `/transitions`."""
+class CommitmentUpdate(UpdateModel):
+    """Fields to change; status changes go through `/transitions`. Only `target_launch_on`
+    may be cleared with null."""
 
-    signed_on: PastDate | None = None
-    target_launch_on: date | None = None
-    planned_modifications: Text | None = None
-    budget_idr: int | None = Field(default=None, ge=0, le=10**15)
-    mentors: Text | None = None
+    signed_on: PastDate = OMITTED
+    target_launch_on: date | None = Field(default=None, description="Null: no target date.")
+    planned_modifications: Text = OMITTED
+    budget_idr: int = Field(default=OMITTED, ge=0, le=10**15)
+    mentors: Text = OMITTED
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"budget_idr": 200000000}]})
 
@@ -184,13 +191,20 @@ class ActionItemCreate(RequestModel):
     )
 
 
-class ActionItemUpdate(RequestModel):
-    title: Name | None = None
-    due_on: date | None = None
-    weight: float | None = Field(default=None, gt=0, le=1000)
-    status: ItemStatus | None = None
-    progress: int | None = Field(default=None, ge=0, le=100)
-    completed_on: PastDate | None = None
+class ActionItemUpdate(UpdateModel):
+    """Fields to change; only those sent are applied. `due_on` and `completed_on` may be
+    cleared with null."""
+
+    title: Name = OMITTED
+    due_on: date | None = Field(default=None, description="Null: no due date.")
+    weight: float = Field(default=OMITTED, gt=0, le=1000)
+    status: ItemStatus = OMITTED
+    progress: int = Field(default=OMITTED, ge=0, le=100)
+    completed_on: PastDate | None = Field(
+        default=None,
+        description="When it was done: today when it becomes `done` unless sent; null when "
+        "it is reopened, or to clear it.",
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "done", "progress": 100}]})
 
@@ -243,16 +257,32 @@ class ItemUpdate(RequestModel):
     )
 
 
+# A report on Kabupaten Purworejo's replication of Sayangi dan Dampingi Ibu dan Anak (in
+# progress; signed 2021-11-02): its second action item (SOP, system and budget) is done.
 _REPORT_EXAMPLE: dict[str, Any] = {
-    "as_of": "2022-03-31",
-    "percent_complete": 40,
+    "as_of": "2022-08-31",
+    "percent_complete": 70,
     "item_updates": [
-        {"item_id": "9a8b7c6d-4f7a-4a53-9a57-3f0c1e2d4b5a", "progress": 100, "status": "done"}
+        {"item_id": "48d5a6b8-c7f9-5e08-aa03-20e4f8daeea9", "progress": 100, "status": "done"}
     ],
-    "narrative": "Perbup telah ditandatangani.",
+    "narrative": "Perbup telah ditandatangani; SOP pendampingan berlaku di 5 puskesmas.",
     "obstacles": "Anggaran perubahan belum cair.",
     "evidence_urls": ["https://jdih.example.go.id/perbup-12-2022.pdf"],
-    "reported_by": "Bappeda Kabupaten Blora",
+    "reported_by": "Dinas Kesehatan Kabupaten Purworejo",
+}
+# A report of a batch: Kabupaten Kendal's replication of the Aceh Barat birth and death
+# certificates (in progress), with an update of its second action item.
+_BATCH_REPORT_EXAMPLE: dict[str, Any] = {
+    "commitment_id": "558cc748-b917-56c7-828b-9d093b655d34",
+    "as_of": "2023-06-30",
+    "percent_complete": 70,
+    "item_updates": [
+        {"item_id": "66867b50-f677-54fa-b751-344f30c23504", "progress": 90, "status": "doing"}
+    ],
+    "narrative": "Aplikasi terpasang di 10 desa.",
+    "obstacles": "",
+    "evidence_urls": [],
+    "reported_by": "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Kendal",
 }
 
 
@@ -273,13 +303,7 @@ class ProgressReportCreate(RequestModel):
 class BatchReport(ProgressReportCreate):
     commitment_id: uuid.UUID
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {**_REPORT_EXAMPLE, "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a"}
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_BATCH_REPORT_EXAMPLE]})
 
 
 class BatchRequest(RequestModel):
@@ -300,7 +324,11 @@ class BatchRequest(RequestModel):
             "examples": [
                 {
                     "reports": [
-                        {**_REPORT_EXAMPLE, "commitment_id": _COMMITMENT_EXAMPLE["program_id"]}
+                        _BATCH_REPORT_EXAMPLE,
+                        {
+                            **_REPORT_EXAMPLE,
+                            "commitment_id": "77def33a-e1dc-5af8-9412-10cadb011e9b",
+                        },
                     ]
                 }
             ]
@@ -417,9 +445,9 @@ class Ref(ResponseModel):
 _COMMITMENT_READ_EXAMPLE: dict[str, Any] = {
     **_COMMITMENT_EXAMPLE,
     "id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
-    "innovation_title": "Gerakan Kembali Bersekolah",
-    "adopter_name": "Pemerintah Kabupaten Blora",
-    "adopter_region_code": "33.16",
+    "innovation_title": "Sayangi dan Dampingi Ibu dan Anak",
+    "adopter_name": "Pemerintah Kabupaten Wonosobo",
+    "adopter_region_code": "33.07",
     "adopter_province_code": "33",
     "origin_province_code": "33",
     "status": "in_progress",

@@ -212,8 +212,9 @@ class Evidence(ResponseModel):
 
 # --- Proposals --------------------------------------------------------------------------
 
+# Kartu Insentif Anak, approved as the national Kartu Identitas Anak in the demo data.
 _PROPOSAL_EXAMPLE: dict[str, Any] = {
-    "innovation_id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
+    "innovation_id": "54d87ab4-7253-5ee2-95a5-e173b25ad0b8",
     "target_scale": "national",
     "target_province_code": None,
     "rationale": "Direplikasi di tiga provinsi dan tetap berjalan setelah pergantian kepala "
@@ -232,15 +233,24 @@ class ProposalCreate(RequestModel):
     )
     rationale: RequiredText = Field(description="Why it should be scaled up.")
 
+    # Innovations of the demo data (app/demo) with no proposal for these targets: Laboratorium
+    # Inovasi of Kota Makassar, and Sayangi dan Dampingi Ibu dan Anak of Kota Semarang.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                _PROPOSAL_EXAMPLE,
                 {
-                    **_PROPOSAL_EXAMPLE,
+                    "innovation_id": "c7ee1067-ebe6-59bb-b3ab-6f5089f99a93",
+                    "target_scale": "national",
+                    "target_province_code": None,
+                    "rationale": "Diadopsi empat kabupaten/kota di Jawa Tengah dan tetap "
+                    "berjalan; layak menjadi program nasional pendampingan inovasi daerah.",
+                },
+                {
+                    "innovation_id": "ba005b5b-7f69-50ce-b650-1c98669a1c23",
                     "target_scale": "provincial",
                     "target_province_code": "33",
-                    "rationale": "Diadopsi sebagai program Provinsi Jawa Tengah.",
+                    "rationale": "Diadopsi sebagai program Provinsi Jawa Tengah untuk menekan "
+                    "kematian ibu dan bayi.",
                 },
             ]
         }
@@ -271,9 +281,15 @@ class DecisionRequest(RequestModel):
             "examples": [
                 {
                     "outcome": "approved",
-                    "notes": "Memenuhi seluruh kriteria; ditetapkan sebagai program nasional.",
+                    "notes": "Ditetapkan sebagai program nasional bersama Ditjen Dukcapil.",
                     "conditions": "Pedoman teknis nasional disusun dalam 6 bulan.",
-                }
+                },
+                {
+                    "outcome": "deferred",
+                    "notes": "Replikasi baru di satu provinsi lain; dibahas kembali setelah "
+                    "penilaian keberlanjutan di daerah asal.",
+                    "conditions": "Lengkapi penilaian keberlanjutan 2024 di daerah asal.",
+                },
             ]
         }
     )
@@ -322,7 +338,7 @@ class ProposalRead(Record):
             "examples": [
                 {
                     **_PROPOSAL_EXAMPLE,
-                    "id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    "id": "26911182-78a3-59b1-8dd4-e2f5897643e8",
                     "innovation_title": "Kartu Insentif Anak",
                     "province_code": "33",
                     "evidence": _EVIDENCE_EXAMPLE,

@@ -285,7 +285,9 @@ class AssessmentCreate(RequestModel):
         json_schema_extra={
             "examples": [
                 {
-                    "commitment_id": "5d1c2b3a-4f7a-4a53-9a57-3f0c1e2d4b5a",
+                    # Kabupaten Cilacap's launched replica of Sayangi dan Dampingi Ibu dan Anak
+                    # (demo data), not yet assessed for 2024.
+                    "commitment_id": "cd12cb86-fffb-5faa-b67b-765e15c9ce35",
                     "period": 2024,
                     **_INDICATORS_EXAMPLE,
                 }

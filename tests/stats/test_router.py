@@ -2,12 +2,14 @@
 
 The demo (app/demo/data.py) has 15 published innovations (5 born in Jawa Tengah, 6 in Jawa
 Barat, one each in Aceh, Kepulauan Riau, Jawa Timur and Sulawesi Selatan; Kartu Insentif Anak
-national, by one approved scaling proposal), and 29 commitments: 19 in Jawa Tengah (4
-sustained, of which Sragen's by its assessment, 5 launched, 4 in progress, 3 stalled,
-2 committed, 1 cancelled) and 10 in Kalimantan Barat (1 sustained, 4 launched, 2 in progress,
-1 stalled, 2 committed). Launched and sustained ones are at 100 % progress, in progress 45 %,
-stalled and cancelled 25 %, committed 0 %. Every target date lies in 2022 or 2023, so every
-commitment still committed (with a target), in progress or stalled is overdue.
+national, by one approved scaling proposal; one proposal submitted, one under review), and 32
+commitments: 19 in Jawa Tengah (4 sustained, of which Sragen's by its assessment, 5 launched,
+4 in progress, 3 stalled, 2 committed, 1 cancelled), 10 in Kalimantan Barat (1 sustained,
+4 launched, 2 in progress, 1 stalled, 2 committed) and 3 of the national round of 2015, all
+launched, in Jawa Barat, Sulawesi Selatan and Aceh (Kartu Insentif Anak of Jawa Tengah).
+Launched and sustained ones are at 100 % progress, in progress 45 %, stalled and cancelled
+25 %, committed 0 %. Every target date lies in 2015, 2022 or 2023, so every commitment still
+committed (with a target), in progress or stalled is overdue.
 
 Eight subjects have one assessment each, of 2023: sustained Gerakan Kembali Bersekolah and Kartu
 Insentif Anak (Jawa Tengah) and the commitments of Blora and Sragen (Jawa Tengah); at risk
@@ -69,8 +71,13 @@ ALL_FLOWS = [
     flow("21", "Kepulauan Riau", "61", KB, 2, 1),
     flow("32", "Jawa Barat", "33", JT, 2, 0),
     flow("35", "Jawa Timur", "61", KB, 2, 1),
+    flow("33", JT, "11", "Aceh", 1, 1),
+    flow("33", JT, "32", "Jawa Barat", 1, 1),
     flow("33", JT, "61", KB, 1, 0),
+    flow("33", JT, "73", "Sulawesi Selatan", 1, 1),
 ]
+# The national round of 2015 (Kartu Insentif Anak); every other commitment is of 2022.
+FLOWS_2015 = [f for f in ALL_FLOWS if f["adopter_province_code"] in ("11", "32", "73")]
 
 
 def by_code(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -91,15 +98,15 @@ async def test_overview_counts_the_demo(client: httpx.AsyncClient) -> None:
             "committed": 4,
             "in_progress": 6,
             "stalled": 4,
-            "launched": 9,
+            "launched": 12,
             "sustained": 5,
             "cancelled": 1,
         },
         "overdue_commitments": 12,
         "latest_verdicts": DEMO_VERDICTS,
         "scaling_proposals_by_status": {
-            "submitted": 0,
-            "under_review": 0,
+            "submitted": 1,
+            "under_review": 1,
             "approved": 1,
             "rejected": 0,
             "deferred": 0,
@@ -161,8 +168,8 @@ async def test_overview_counts_scaling_proposals_by_every_status(
     body = (await client.get(OVERVIEW)).json()
 
     assert body["scaling_proposals_by_status"] == {
-        "submitted": 1,
-        "under_review": 1,
+        "submitted": 2,
+        "under_review": 2,
         "approved": 1,
         "rejected": 2,
         "deferred": 1,
@@ -244,9 +251,9 @@ async def test_provinces_without_commitments_have_zeros_and_no_average(
 ) -> None:
     rows = by_code((await client.get(PROVINCES)).json())
 
-    assert rows["32"]["commitments"] == NO_COMMITMENTS
-    assert rows["32"]["average_progress"] is None
-    assert rows["32"]["overdue"] == 0
+    assert rows["35"]["commitments"] == NO_COMMITMENTS
+    assert rows["35"]["average_progress"] is None
+    assert rows["35"]["overdue"] == 0
     assert rows["96"] == {
         "code": "96",
         "name": "Papua Barat Daya",
@@ -337,9 +344,11 @@ async def test_flows_of_one_programme(client: httpx.AsyncClient) -> None:
 
 async def test_flows_of_a_fiscal_year(client: httpx.AsyncClient) -> None:
     both = await client.get(FLOWS, params={"fiscal_year": 2022})
+    national = await client.get(FLOWS, params={"fiscal_year": 2015})
     none = await client.get(FLOWS, params={"fiscal_year": 2021})
 
-    assert both.json()["items"] == ALL_FLOWS
+    assert both.json()["items"] == [f for f in ALL_FLOWS if f not in FLOWS_2015]
+    assert national.json()["items"] == FLOWS_2015
     assert none.json() == {"items": []}
 
 
