@@ -379,7 +379,8 @@ async def list_page(
         # Planned for this call's values (see app.core.driver).
         rows = await fetch_planned_per_call(session, stmt, params)
     else:
-        rows = (await session.execute(stmt, params)).mappings().all()
+        connection = await session.connection()
+        rows = (await connection.execute(stmt, params)).mappings().all()
     return rows, [[r[f"_k{n}"] for n in range(len(keys))] for r in rows]
 
 
@@ -392,7 +393,9 @@ _GET_ROW = read_model().where(Innovation.id == bindparam("innovation_id"))
 
 
 async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
-    result = await session.execute(_GET_ROW, {"innovation_id": innovation_id})
+    # On the session's connection, as Core: a read model needs none of the ORM's execution.
+    connection = await session.connection()
+    result = await connection.execute(_GET_ROW, {"innovation_id": innovation_id})
     row: Mapping[str, Any] | None = result.mappings().first()
     return row
 
