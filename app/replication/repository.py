@@ -455,7 +455,8 @@ INGEST = text(
                     THEN a.percent_complete ELSE l.latest_percent END AS latest_percent
         FROM accepted a JOIN locked l ON l.id = a.commitment_id
         ORDER BY a.commitment_id, a.as_of DESC, a.ord DESC
-    ), progress AS (
+    ), progress AS MATERIALIZED (
+        -- Computed once: inlined, it was aggregated again for every commitment updated.
         SELECT l.commitment_id,
                {progress_sql("ai.weight", "coalesce(iu.progress, ai.progress)", "l.latest_percent")}
                    AS progress
