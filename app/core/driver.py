@@ -28,10 +28,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.config import get_settings
+from app.core.error_handlers import is_retryable_state
 from app.core.errors import ServiceUnavailable
-
-# SQLSTATEs of a read the database could not serve now (see app.core.error_handlers).
-_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300", "57014", "55P03", "40001", "40P01"})
 
 
 async def fetch_planned_per_call(
@@ -51,13 +49,13 @@ async def fetch_planned_per_call(
         rows: Sequence[Mapping[str, Any]] = await statement.fetch(*arguments)
         return rows
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-        state = getattr(exc, "sqlstate", None) or ""
+        state = str(getattr(exc, "sqlstate", None) or "")
         lost = driver.is_closed() or isinstance(
             exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
         )
         if lost:
             await connection.invalidate(exc)
-        if lost or state.startswith("08") or state in _UNAVAILABLE:
+        if lost or is_retryable_state(state):
             raise ServiceUnavailable(
                 "The database is unavailable or busy; retry shortly.",
                 headers={"Retry-After": str(get_settings().retry_after_s)},

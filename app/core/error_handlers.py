@@ -37,9 +37,17 @@ _RFC_9110_PHRASES = {413: "Content Too Large", 422: "Unprocessable Content"}
 
 # SQLSTATEs after which the request may succeed if retried: the server is going away or
 # refusing connections, or the statement lost a lock wait, a serialisation or a deadlock.
-_RETRYABLE_SQLSTATES = frozenset(
+RETRYABLE_SQLSTATES = frozenset(
     {"57P01", "57P02", "57P03", "53300", "57014", "55P03", "40001", "40P01"}
 )
+
+
+def is_retryable_state(state: str) -> bool:
+    """Whether a statement that failed with this SQLSTATE may succeed if retried: a lost
+    connection (class 08) or one of `RETRYABLE_SQLSTATES`."""
+    return state.startswith("08") or state in RETRYABLE_SQLSTATES
+
+
 _TEXT_SQLSTATES = frozenset({"22021", "22P05"})  # bytes not valid in the encoding
 
 
@@ -102,7 +110,7 @@ def _is_unavailable(exc: BaseException) -> bool:
     if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
         return True
     state = _sqlstate(exc)
-    if state is not None and (state.startswith("08") or state in _RETRYABLE_SQLSTATES):
+    if state is not None and is_retryable_state(state):
         return True
     return isinstance(
         _cause(exc),

@@ -126,13 +126,6 @@ class ServiceUnavailable(ProblemError):
     status, code, title = 503, "service_unavailable", "Service Unavailable"
 
 
-def reject_nulls(sent: Mapping[str, Any], *names: str) -> None:
-    """A PATCH may omit these fields but not set them to null."""
-    for name in names:
-        if name in sent and sent[name] is None:
-            raise field_error(f"/body/{name}", "May not be null.")
-
-
 def field_error(pointer: str, detail: str) -> Unprocessable:
     """A 422 about one field of the request."""
     return Unprocessable(detail, errors=[FieldError(pointer=pointer, detail=detail)])

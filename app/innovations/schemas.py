@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from app.core.patch import OMITTED, UpdateModel
 from app.core.schemas import (
     HttpUrl,
     Name,
@@ -16,7 +17,6 @@ from app.core.schemas import (
     ResponseModel,
     Text,
 )
-from app.patch import OMITTED, UpdateModel
 
 
 class Sector(StrEnum):

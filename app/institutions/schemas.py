@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from app.core.patch import OMITTED, UpdateModel
 from app.core.schemas import Name, Record, RegionCode, RequestModel
-from app.patch import OMITTED, UpdateModel
 
 
 class InstitutionKind(StrEnum):

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from app.core.errors import Problem
+from app.core.patch import OMITTED, UpdateModel
 from app.core.schemas import (
     HttpUrl,
     Name,
@@ -19,7 +20,6 @@ from app.core.schemas import (
     ShortText,
     Text,
 )
-from app.patch import OMITTED, UpdateModel
 
 
 class ProgramStatus(StrEnum):
