@@ -87,9 +87,9 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'RESULT {"requests":%d,"duration_us":%d,"errors":%d,"status_errors":%d,' ..
-    '"p50_us":%d,"p99_us":%d}\n',
+    '"p50_us":%d,"p99_us":%d,"bytes":%d}\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + e.status,
-    e.status, latency:percentile(50), latency:percentile(99)))
+    e.status, latency:percentile(50), latency:percentile(99), summary.bytes))
 end
 local function keyed(path, key, body)
   return wrk.format("POST", path, {["Authorization"] = "Bearer " .. key,
@@ -279,6 +279,7 @@ def measure(
         "app_cpu_ms": app_cpu / n * 1000,
         "db_cpu_ms": db_cpu / n * 1000,
         "statements": None if statements is None else statements / n,
+        "bytes_per_response": result["bytes"] / n,
     }
 
 
