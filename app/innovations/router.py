@@ -55,7 +55,8 @@ class InnovationSort(StrEnum):
     relevance = "relevance"
 
 
-def list_filters(
+# `async` though it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread.
+async def list_filters(
     sector: Annotated[Sector | None, Query()] = None,
     form: Annotated[Form | None, Query()] = None,
     digital: Annotated[bool | None, Query()] = None,

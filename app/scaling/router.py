@@ -72,7 +72,8 @@ ProposalUnderReviewId = Annotated[
 PROPOSALS = "/api/v1/scaling-proposals"
 
 
-def thresholds(
+# `async` though it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread.
+async def thresholds(
     min_replicas: Annotated[
         int,
         Query(
