@@ -47,6 +47,58 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Outbound webhooks (app.webhooks).
+    webhook_dispatcher: bool = Field(
+        default=True,
+        description="Run the webhook dispatcher inside `inovasi serve` (each worker process "
+        "claims its share); `inovasi webhooks work` runs one on its own.",
+    )
+    webhook_http_hosts: list[str] | None = Field(
+        default=None,
+        description="Hosts a target may reach over plain http (else https only). Unset: "
+        "127.0.0.1 and localhost in development and test, none in production.",
+    )
+    webhook_private_networks: list[str] | None = Field(
+        default=None,
+        description="Networks (CIDR) a target may resolve to although private, loopback or "
+        "link-local. Unset: loopback in development and test, none in production.",
+    )
+    webhook_connect_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="Whole request, response body included."
+    )
+    webhook_max_response_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    webhook_retry_window_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long a failing delivery is retried before its subscription is "
+        "marked failing (at least 24 hours in production).",
+    )
+    webhook_backoff_base_s: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3_600.0, gt=0)
+    webhook_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a dispatcher holds a subscription between renewals; a "
+        "dispatcher that dies is replaced after this.",
+    )
+    webhook_poll_interval_s: float = Field(default=0.25, gt=0, le=60)
+    webhook_max_in_flight: int = Field(
+        default=16, ge=1, le=1000, description="Subscriptions delivered to at once."
+    )
+
+    @property
+    def webhook_allowed_http_hosts(self) -> list[str]:
+        if self.webhook_http_hosts is not None:
+            return self.webhook_http_hosts
+        return [] if self.environment == "production" else ["127.0.0.1", "localhost"]
+
+    @property
+    def webhook_allowed_networks(self) -> list[str]:
+        if self.webhook_private_networks is not None:
+            return self.webhook_private_networks
+        return [] if self.environment == "production" else ["127.0.0.0/8", "::1/128"]
+
     @model_validator(mode="after")
     def _refuse_defaults_in_production(self) -> Settings:
         if self.environment == "production":
@@ -54,6 +106,10 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set to a random value of 32+ characters")
             if not self.database_url:
                 raise ValueError("DATABASE_URL must be set in production")
+            if self.webhook_retry_window_s < 86_400:
+                raise ValueError("WEBHOOK_RETRY_WINDOW_S must be at least 24 hours")
+        if self.webhook_lease_s <= self.webhook_connect_timeout_s + self.webhook_timeout_s:
+            raise ValueError("WEBHOOK_LEASE_S must exceed the connect and request timeouts")
         return self
 
 
