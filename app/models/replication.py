@@ -50,6 +50,10 @@ class ReplicationProgram(UUIDPrimaryKey, Timestamps, Versioned, Base):
     mentor_team: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="planned")
+    # The JIPP hub that mentors the programme (app.models.institutionalisation), if any.
+    mentor_hub_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("jipp_hubs.id", ondelete="RESTRICT")
+    )
 
     __table_args__ = (
         CheckConstraint(f"status IN {_in(PROGRAM_STATUSES)}", name="status"),
@@ -57,6 +61,7 @@ class ReplicationProgram(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_replication_programs_fiscal_year_id", text("fiscal_year DESC"), text("id DESC")),
         Index("ix_replication_programs_province_code_fiscal_year", "province_code", "fiscal_year"),
         Index("ix_replication_programs_status", "status"),
+        Index("ix_replication_programs_mentor_hub_id", "mentor_hub_id"),
     )
 
 

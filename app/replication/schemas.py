@@ -73,6 +73,9 @@ class ProgramCreate(RequestModel):
     signed_on: PastDate | None = None
     coordinator: ShortText = Field(default="", description="e.g. the Sekda (regional secretary).")
     mentor_team: Text = Field(default="", description="Tim pendamping, e.g. a JIPP hub.")
+    mentor_hub_id: uuid.UUID | None = Field(
+        default=None, description="The JIPP hub that mentors the programme (`GET /hubs`)."
+    )
     description: Text = ""
     status: ProgramStatus = ProgramStatus.planned
 
@@ -88,6 +91,9 @@ class ProgramUpdate(UpdateModel):
     signed_on: PastDate | None = Field(default=None, description="Null: not signed yet.")
     coordinator: ShortText = OMITTED
     mentor_team: Text = OMITTED
+    mentor_hub_id: uuid.UUID | None = Field(
+        default=None, description="The mentoring JIPP hub; null: none."
+    )
     description: Text = OMITTED
     status: ProgramStatus = OMITTED
 
@@ -102,6 +108,9 @@ class ProgramRead(Record):
     signed_on: date | None
     coordinator: str
     mentor_team: str
+    mentor_hub_id: uuid.UUID | None = Field(
+        description="The JIPP hub that mentors the programme (`GET /hubs/{hub_id}`), if any."
+    )
     description: str
     status: ProgramStatus
 
@@ -110,6 +119,7 @@ class ProgramRead(Record):
             "examples": [
                 {
                     **_PROGRAM_EXAMPLE,
+                    "mentor_hub_id": None,
                     "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
                     "created_at": "2026-01-05T03:00:00Z",
                     "updated_at": "2026-01-05T03:00:00Z",
@@ -559,6 +569,7 @@ class ProgramMatrix(ResponseModel):
                 {
                     "program": {
                         **_PROGRAM_EXAMPLE,
+                        "mentor_hub_id": None,
                         "id": "0b6c1d8e-4f7a-4a53-9a57-3f0c1e2d4b5a",
                         "created_at": "2026-01-05T03:00:00Z",
                         "updated_at": "2026-01-05T03:00:00Z",

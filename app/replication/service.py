@@ -30,6 +30,7 @@ from app.core.repository import changed_fields
 from app.core.schemas import Page, today
 from app.core.security import Principal
 from app.innovations import repository as innovations
+from app.institutionalisation import service as hubs
 from app.institutions import repository as institutions
 from app.models.replication import ActionItem, Commitment
 from app.replication import repository
@@ -96,6 +97,8 @@ async def create_program(
             raise field_error("/body/province_code", "Must be a province code (2 digits).")
     values = data.model_dump(mode="json")
     values["signed_on"] = data.signed_on
+    values["mentor_hub_id"] = data.mentor_hub_id
+    await hubs.ensure_hub(session, data.mentor_hub_id, "/body/mentor_hub_id")
     values["id"] = record_id or uuid.uuid4()
     program = await repository.insert_program(session, values)
     await record_event(
@@ -133,6 +136,9 @@ async def update_program(
     sent = data.model_dump(exclude_unset=True, mode="json")
     if "signed_on" in sent:
         sent["signed_on"] = data.signed_on
+    if "mentor_hub_id" in sent:
+        sent["mentor_hub_id"] = data.mentor_hub_id
+        await hubs.ensure_hub(session, data.mentor_hub_id, "/body/mentor_hub_id")
     ensure_version(program.version, version)
     changes = changed_fields(program, sent)
     if changes:

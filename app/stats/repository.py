@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.models.innovation import Innovation
+from app.models.institutionalisation import Incentive
 from app.models.region import Region
 from app.models.replication import COMMITMENT_STATUSES, Commitment, ReplicationProgram
 from app.models.scaling import ScalingProposal
@@ -117,6 +118,15 @@ def _province_statement() -> Any:
         .group_by(latest.c.province_code)
         .subquery("verdicts")
     )
+    # Incentive funds (DID) received by the province and its regencies and cities, all years.
+    incentives = (
+        select(
+            Incentive.province_code.label("code"),
+            func.sum(Incentive.amount_idr).label("incentives_idr"),
+        )
+        .group_by(Incentive.province_code)
+        .subquery("incentives")
+    )
     return (
         select(
             Region.code,
@@ -126,10 +136,12 @@ def _province_statement() -> Any:
             adopted.c.average_progress,
             func.coalesce(adopted.c.overdue, 0).label("overdue"),
             *(func.coalesce(verdicts.c[v], 0).label(f"verdict_{v}") for v in VERDICTS),
+            func.coalesce(incentives.c.incentives_idr, 0).label("incentives_idr"),
         )
         .outerjoin(born, born.c.code == Region.code)
         .outerjoin(adopted, adopted.c.code == Region.code)
         .outerjoin(verdicts, verdicts.c.code == Region.code)
+        .outerjoin(incentives, incentives.c.code == Region.code)
         .where(Region.level == "province")
         .order_by(Region.code)
     )

@@ -130,6 +130,7 @@ _PROVINCE_EXAMPLE: dict[str, Any] = {
     "average_progress": 64.17,
     "overdue": 8,
     "latest_verdicts": _VERDICTS_33,
+    "incentives_idr": 10_750_000_000,
 }
 
 
@@ -152,6 +153,10 @@ class ProvinceStats(ResponseModel):
     latest_verdicts: VerdictCounts = Field(
         description="Subjects of the province (innovations born there, commitments adopted "
         "there) per the verdict of their latest assessment."
+    )
+    incentives_idr: int = Field(
+        description="Incentive funds (dana insentif daerah) recorded for the province and its "
+        "regencies and cities, all years (`GET /incentives?region=…`)."
     )
 
     model_config = ConfigDict(json_schema_extra={"examples": [_PROVINCE_EXAMPLE]})

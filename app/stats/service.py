@@ -66,6 +66,7 @@ async def provinces(session: AsyncSession) -> ProvinceStatsList:
                 ),
                 overdue=r.overdue,
                 latest_verdicts=VerdictCounts(**{v: getattr(r, f"verdict_{v}") for v in VERDICTS}),
+                incentives_idr=int(r.incentives_idr),
             )
             for r in rows
         ]

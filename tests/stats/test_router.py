@@ -92,8 +92,8 @@ async def test_overview_counts_the_demo(client: httpx.AsyncClient) -> None:
 
     assert r.status_code == 200, r.text
     assert r.json() == {
-        "innovations_by_status": {"draft": 0, "published": 15, "withdrawn": 0},
-        "innovations_by_scale": {"local": 14, "provincial": 0, "national": 1},
+        "innovations_by_status": {"draft": 0, "published": 20, "withdrawn": 0},
+        "innovations_by_scale": {"local": 19, "provincial": 0, "national": 1},
         "commitments_by_status": {
             "committed": 4,
             "in_progress": 6,
@@ -123,8 +123,8 @@ async def test_overview_counts_drafts_by_status_but_scale_over_published_only(
 
     body = (await client.get(OVERVIEW)).json()
 
-    assert body["innovations_by_status"] == {"draft": 1, "published": 15, "withdrawn": 1}
-    assert body["innovations_by_scale"] == {"local": 14, "provincial": 0, "national": 1}
+    assert body["innovations_by_status"] == {"draft": 1, "published": 20, "withdrawn": 1}
+    assert body["innovations_by_scale"] == {"local": 19, "provincial": 0, "national": 1}
 
 
 async def test_overview_counts_each_subject_once_by_its_latest_verdict(
@@ -196,7 +196,7 @@ async def test_provinces_gives_jawa_tengah_its_figures(client: httpx.AsyncClient
     assert rows["33"] == {
         "code": "33",
         "name": "Jawa Tengah",
-        "innovations": 5,
+        "innovations": 10,
         "commitments": {
             "committed": 2,
             "in_progress": 4,
@@ -211,6 +211,8 @@ async def test_provinces_gives_jawa_tengah_its_figures(client: httpx.AsyncClient
         # Gerakan Kembali Bersekolah and Kartu Insentif Anak, Blora and Sragen sustained;
         # Purbalingga discontinued.
         "latest_verdicts": {"sustained": 4, "at_risk": 0, "discontinued": 1},
+        # The demo's incentives (app/demo/institutionalisation.py), all years.
+        "incentives_idr": 10_750_000_000,
     }
 
 
@@ -234,6 +236,7 @@ async def test_provinces_gives_kalimantan_barat_its_figures(client: httpx.AsyncC
         "overdue": 4,
         # Sanggau's commitment to Menyeting Gigi Emas
         "latest_verdicts": {"sustained": 0, "at_risk": 1, "discontinued": 0},
+        "incentives_idr": 1_000_000_000,
     }
 
 
@@ -243,7 +246,7 @@ async def test_provinces_counts_published_innovations_where_they_were_born(
     rows = by_code((await client.get(PROVINCES)).json())
 
     born = {code: row["innovations"] for code, row in rows.items() if row["innovations"]}
-    assert born == {"11": 1, "21": 1, "32": 6, "33": 5, "35": 1, "73": 1}
+    assert born == {"11": 1, "21": 1, "32": 6, "33": 10, "35": 1, "73": 1}
 
 
 async def test_provinces_without_commitments_have_zeros_and_no_average(
@@ -262,6 +265,7 @@ async def test_provinces_without_commitments_have_zeros_and_no_average(
         "average_progress": None,
         "overdue": 0,
         "latest_verdicts": NO_VERDICTS,
+        "incentives_idr": 0,
     }
 
 
