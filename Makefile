@@ -49,8 +49,8 @@ migrate: install ## Apply migrations to DATABASE_URL (or the embedded database)
 	$(BIN)/inovasi migrate
 
 ROLE ?= admin
-key: install ## Print a new API key alone: make -s key ROLE=integration PROVINCE=33 (ROLE admin, reviewer, coordinator, integration; NAME=…)
-	@$(BIN)/inovasi keys create --name "$(or $(NAME),$(ROLE)$(if $(PROVINCE), $(PROVINCE)))" --role $(ROLE)$(if $(PROVINCE), --province $(PROVINCE))
+key: install ## Print a new API key alone: make -s key ROLE=integration PROVINCE=33 (ROLE admin, reviewer, coordinator, integration, evaluator, submitter with INSTITUTION=id; NAME=…)
+	@$(BIN)/inovasi keys create --name "$(or $(NAME),$(ROLE)$(if $(PROVINCE), $(PROVINCE)))" --role $(ROLE)$(if $(PROVINCE), --province $(PROVINCE))$(if $(INSTITUTION), --institution $(INSTITUTION))
 
 openapi: install ## Regenerate the committed openapi.json
 	$(BIN)/python -m app.openapi > openapi.json

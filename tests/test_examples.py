@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.keys import create_key
 from app.core.security import Role, access_rule_of
 from app.main import create_app
 from tests._demo import connection, demo_connection
@@ -102,15 +104,46 @@ def test_every_operation_with_a_body_or_a_path_parameter_is_a_case() -> None:
     assert len([c for c in CASES if c.values[2] is not None]) >= 18
 
 
+async def _assigned_evaluator(
+    client: httpx.AsyncClient, make_key: MakeKey, session: AsyncSession, url: str, body: Any
+) -> str:
+    key, plaintext = await create_key(
+        session, name="example evaluator", role=Role.evaluator, province_code=None
+    )
+    await session.flush()
+    admin = bearer(await make_key(Role.admin))
+    entry = (await client.get(url.removesuffix("/scores"), headers=admin)).json()
+    assigned = await client.post(
+        f"/api/v1/competitions/{entry['competition_id']}/assignments",
+        json={
+            "stage": body["stage"],
+            "assignments": [{"entry_id": entry["id"], "evaluator_key_id": str(key.id)}],
+        },
+        headers={**admin, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert assigned.status_code == 200, assigned.text
+    return plaintext
+
+
 @pytest.mark.parametrize(("method", "path", "body"), CASES)
 async def test_the_example_succeeds_on_the_demo_data(
-    client: httpx.AsyncClient, make_key: MakeKey, method: str, path: str, body: Any
+    client: httpx.AsyncClient,
+    make_key: MakeKey,
+    session: AsyncSession,
+    method: str,
+    path: str,
+    body: Any,
 ) -> None:
     roles = ROLES[(method, path)]
-    # An admin, or a reviewer where only reviewers act (scaling reviews and decisions).
-    role = Role.admin if Role.admin in roles else Role.reviewer
-    headers = bearer(await make_key(role))
     url = _url(method, path)
+    if roles == {Role.evaluator}:
+        # Only an evaluator scores, and only an entry it is assigned: the organiser assigns
+        # a new evaluator key to the example's entry at the example's stage first.
+        headers = bearer(await _assigned_evaluator(client, make_key, session, url, body))
+    else:
+        # An admin, or a reviewer where only reviewers act (scaling reviews and decisions).
+        role = Role.admin if Role.admin in roles else Role.reviewer
+        headers = bearer(await make_key(role))
     parameters = SCHEMA["paths"][path][method.lower()].get("parameters", [])
     if any(p["in"] == "header" and p["name"] == "If-Match" for p in parameters):
         headers["If-Match"] = await _etag(client, method, url, headers)

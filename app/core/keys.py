@@ -14,9 +14,22 @@ from app.models.api_key import ApiKey
 
 
 async def create_key(
-    session: AsyncSession, *, name: str, role: Role, province_code: str | None
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    province_code: str | None,
+    institution_id: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its plaintext, which is never stored and cannot be shown again."""
+    """A new key and its plaintext, which is never stored and cannot be shown again.
+    A submitter key acts for one institution (and those under it): `institution_id`."""
+    if role == Role.submitter:
+        if institution_id is None:
+            raise Unprocessable("A submitter key needs --institution.")
+        if not await repository.institution_exists(session, institution_id):
+            raise Unprocessable(f"Institution {institution_id} does not exist.")
+    elif institution_id is not None:
+        raise Unprocessable(f"A {role} key takes no institution.")
     if role in PROVINCE_SCOPED_ROLES:
         if not province_code:
             raise Unprocessable(f"A {role} key needs --province.")
@@ -30,6 +43,7 @@ async def create_key(
         name=name,
         role=role.value,
         province_code=province_code,
+        institution_id=institution_id,
         prefix=prefix,
         key_hash=key_hash,
     )

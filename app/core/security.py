@@ -32,6 +32,10 @@ class Role(StrEnum):
     reviewer = "reviewer"
     coordinator = "coordinator"
     integration = "integration"
+    # Competitions: scores the entries assigned to it (penilai); no province.
+    evaluator = "evaluator"
+    # Competitions: acts for one institution and those under it (admin instansi).
+    submitter = "submitter"
 
 
 PROVINCE_SCOPED_ROLES = frozenset({Role.coordinator, Role.integration})
@@ -45,6 +49,8 @@ class Principal:
     name: str
     role: Role
     province_code: str | None
+    # A submitter's institution: it acts for it and the institutions under it.
+    institution_id: uuid.UUID | None = None
 
     @property
     def is_scoped(self) -> bool:
@@ -62,6 +68,23 @@ class Principal:
                 f"This key is limited to province {self.province_code}; the {what} is not in it.",
                 code="other_province",
             )
+
+
+async def ensure_institution(
+    session: Session, principal: Principal, institution_id: uuid.UUID, what: str = "record"
+) -> None:
+    """403 when a submitter key acts outside its institution and those under it (other
+    roles are not institution-scoped)."""
+    if principal.role != Role.submitter:
+        return
+    if principal.institution_id is None or not await keys_repository.institution_within(
+        session, institution_id, principal.institution_id
+    ):
+        raise Forbidden(
+            f"This key acts for institution {principal.institution_id} and those under it; "
+            f"the {what} is not among them.",
+            code="other_institution",
+        )
 
 
 def generate_key() -> tuple[str, str, str]:
@@ -109,7 +132,11 @@ async def get_principal(
     if row is None:
         raise key_required(request)
     principal = Principal(
-        id=row.id, name=row.name, role=Role(row.role), province_code=row.province_code
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        province_code=row.province_code,
+        institution_id=row.institution_id,
     )
     request.state.principal = principal
     return principal

@@ -201,9 +201,14 @@ class Award(UUIDPrimaryKey, Timestamps, Versioned, Base):
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     tier: Mapped[str] = mapped_column(String(16), nullable=False)
     decree_number: Mapped[str | None] = mapped_column(Text)
+    # The competition whose determination created the award (null when typed in by hand).
+    competition_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("competitions.id", ondelete="RESTRICT")
+    )
 
     __table_args__ = (
         UniqueConstraint("innovation_id", "competition", "year", "tier"),
+        Index("ix_awards_competition_id", "competition_id"),
         CheckConstraint(f"competition IN {_in(COMPETITIONS)}", name="competition"),
         CheckConstraint(f"tier IN {_in(TIERS)}", name="tier"),
         CheckConstraint("year BETWEEN 1990 AND 2100", name="year"),
