@@ -19,15 +19,24 @@ shape of page and pass its values as bind parameters. Compiling the read model o
 The driver's errors are answered here as SQLAlchemy would have them answered: a lost
 connection is invalidated (the pool never hands it out again), and a database that cannot
 serve the read is a 503.
+
+Second use, `copy_query`: the open-data export runs its statement as `COPY (…) TO STDOUT`,
+which SQLAlchemy has no API for. The keyset-paged export decoded every row into Python
+values and wrote them again as CSV: 5.8 MB/s at 1M innovations, 1/25 of a COPY of a
+comparable join. COPY writes each cell once, in the server, and the driver hands over its
+output in the chunks it reads: the export of 1M innovations (396 MB) takes about 9 s, the
+throughput of a plain COPY of its statement within noise, where a server-side cursor with
+batched fetches ran at less than half of COPY's speed (`python -m bench.export` runs the
+endpoint beside the plain COPY).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -80,4 +89,33 @@ async def fetch_planned_per_call(
                 "The database is unavailable or busy; retry shortly.",
                 headers={"Retry-After": str(get_settings().retry_after_s)},
             ) from exc
+        raise
+
+
+async def copy_query(
+    connection: AsyncConnection,
+    stmt: ClauseElement,
+    params: Mapping[str, Any],
+    output: Callable[[bytes], Awaitable[Any]],
+    *,
+    time_limit_s: float,
+    **options: Any,
+) -> None:
+    """Run `stmt` (with `params` for its bound values) as `COPY (…) TO STDOUT` with the COPY
+    `options` (`format="csv"`, …), handing each chunk of its output to `output` as the driver
+    reads it; the next is read once `output` has returned. `time_limit_s` bounds the whole
+    COPY, the time spent in `output` included. The driver writes the values into the
+    statement as literals quoted by the server (COPY takes no parameters)."""
+    compiled = stmt.compile(dialect=connection.dialect)
+    assert isinstance(compiled, SQLCompiler)  # noqa: S101 - a statement compiles to SQL
+    values = compiled.construct_params(dict(params)) or {}
+    arguments = [values[name] for name in compiled.positiontup or ()]
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    try:
+        await driver.copy_from_query(
+            str(compiled), *arguments, output=output, timeout=time_limit_s, **options
+        )
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as exc:
+        await connection.invalidate(exc)
         raise

@@ -15,7 +15,15 @@ from app.core.routing import AppRoute
 from app.core.schemas import Id, IsoDate, Page, ProvinceCode, RegionCode, SearchQuery
 from app.core.security import Principal, Role, open_data, requires
 from app.innovations import service
-from app.innovations.export import CSV_EXAMPLE, csv_chunks
+from app.innovations.export import (
+    CSV_EXAMPLE,
+    CSV_MEDIA_TYPE,
+    JSONL_EXAMPLE,
+    JSONL_MEDIA_TYPE,
+    ExportFormat,
+    prepare_export,
+    stream,
+)
 from app.innovations.repository import RANKED_MATCHES, Filters
 from app.innovations.schemas import (
     AwardCreate,
@@ -37,6 +45,11 @@ router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=AppR
 
 Writer = Annotated[Principal, Depends(requires(Role.admin, Role.coordinator, province_scoped=True))]
 Reader = Annotated[Principal | None, Depends(open_data())]
+# Submitters (an institution's own key) register and edit their institution's innovations.
+Registrar = Annotated[
+    Principal,
+    Depends(requires(Role.admin, Role.coordinator, Role.submitter, province_scoped=True)),
+]
 # Gerakan Kembali Bersekolah of the demo data: published, two KIPP 2019 awards (top 99, top 45).
 GKB_EXAMPLE: dict[str, Example] = {
     "gkb": {
@@ -146,28 +159,43 @@ async def list_innovations(
 
 @router.get(
     "/export.csv",
-    summary="Export innovations as CSV (open data)",
+    summary="Export innovations as CSV or NDJSON (open data)",
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/csv": {"example": CSV_EXAMPLE}},
-            "description": "UTF-8 CSV with a header row.",
+            "content": {
+                CSV_MEDIA_TYPE: {"example": CSV_EXAMPLE},
+                JSONL_MEDIA_TYPE: {"example": JSONL_EXAMPLE},
+            },
+            "description": "UTF-8 CSV with a header row, or NDJSON with `format=jsonl`.",
         },
         **problems(401, 422),
     },
 )
 async def export_innovations(
-    request: Request, principal: Reader, filters: ListFilters, sort: SortParam = None
+    request: Request,
+    principal: Reader,
+    filters: ListFilters,
+    sort: SortParam = None,
+    format: Annotated[
+        ExportFormat,
+        Query(
+            description="`csv` (default): a spreadsheet-safe CSV. `jsonl`: one JSON object "
+            f"per line (`{JSONL_MEDIA_TYPE}`), for data pipelines."
+        ),
+    ] = ExportFormat.csv,
 ) -> StreamingResponse:
-    """Every innovation matching the same filters as the list, streamed as UTF-8 CSV.
-    Cells that a spreadsheet would read as a formula are prefixed with `'`."""
-    items = service.iterate_innovations(
-        request.app.state.db.read_sessions, principal, filters, sort.value if sort else None
+    """Every innovation matching the same filters as the list, in the list's order, streamed
+    by the database (`COPY`). CSV: UTF-8 with a BOM and a header row; cells that a
+    spreadsheet would read as a formula are prefixed with `'`. NDJSON (`format=jsonl`): the
+    same fields, typed (arrays, numbers, booleans, null), one object per line."""
+    export = prepare_export(
+        filters, sort.value if sort else None, format, published_only=principal is None
     )
     return StreamingResponse(
-        csv_chunks(items),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="innovations.csv"'},
+        stream(request.app.state.db.write_sessions, export),
+        media_type=export.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
     )
 
 
@@ -179,10 +207,11 @@ async def export_innovations(
     responses=problems(400, 401, 403, 409, 413, 422),
 )
 async def create_innovation(
-    session: Session, principal: Writer, body: InnovationCreate, response: Response
+    session: Session, principal: Registrar, body: InnovationCreate, response: Response
 ) -> InnovationRead:
     """Register an innovation of an institution. Admins anywhere; coordinators for
-    institutions of their own province. `scale` starts `local`."""
+    institutions of their own province; submitters for their institution and those under
+    it (403 `other_institution` otherwise). `scale` starts `local`."""
     created = await service.create_innovation(session, principal, body)
     response.headers["Location"] = f"/api/v1/innovations/{created.id}"
     set_etag(response, created.version)
@@ -213,7 +242,7 @@ async def get_innovation(
 )
 async def update_innovation(
     session: Session,
-    principal: Writer,
+    principal: Registrar,
     innovation_id: InnovationId,
     body: InnovationUpdate,
     response: Response,

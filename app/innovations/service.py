@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import ensure_version
 from app.core.errors import Conflict, NotFound, field_error
@@ -15,7 +15,7 @@ from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page
-from app.core.security import Principal
+from app.core.security import Principal, ensure_institution
 from app.innovations import repository
 from app.innovations.repository import Filters
 from app.innovations.schemas import (
@@ -113,6 +113,7 @@ async def create_innovation(
     `record_id`: the new record's id when the caller chooses it, else a random one."""
     province = await _institution_province(session, data.institution_id)
     principal.ensure_province(province, "institution")
+    await ensure_institution(session, principal, data.institution_id, "institution")
     if data.status == S.withdrawn:
         raise field_error("/body/status", "A new innovation is draft or published.")
     if data.replica_of_id is not None:
@@ -157,6 +158,7 @@ async def update_innovation(
     if innovation is None:
         raise NotFound(f"Innovation {innovation_id} does not exist.")
     principal.ensure_province(innovation.province_code, "innovation")
+    await ensure_institution(session, principal, innovation.institution_id, "innovation")
     # A stale If-Match comes first: the other answers (illegal move, bad reference) would
     # judge a request made against a state the client has not seen.
     ensure_version(innovation.version, expected_version)
@@ -167,6 +169,7 @@ async def update_innovation(
             principal.ensure_province(
                 await _institution_province(session, sent["institution_id"]), "institution"
             )
+            await ensure_institution(session, principal, sent["institution_id"], "institution")
     if "replica_of_id" in sent:
         sent["replica_of_id"] = data.replica_of_id
         if data.replica_of_id is not None:
@@ -249,18 +252,17 @@ async def list_innovations(
     cursor: str | None,
     limit: int,
     include_total: bool,
-    every_match: bool = False,
 ) -> Page[InnovationRead]:
     """A page of innovations with derived figures; anonymous clients see published ones.
 
-    Sorted by relevance, a list ranks the `RANKED_MATCHES` most replicated matches, unless
-    `every_match` (the CSV export, which streams every match)."""
+    Sorted by relevance, a list ranks the `RANKED_MATCHES` most replicated matches (the
+    export streams every match)."""
     if principal is None:
         filters = Filters(**{**_as_dict(filters), "published_only": True})
     name, keys = _sort_keys(_chosen_sort(sort, filters.q), filters.q)
     cursor_name = f"{name}:{filters.q}" if name == RELEVANCE else name
     after = decode_cursor(cursor, cursor_name, len(keys)) if cursor else None
-    ranked = repository.RANKED_MATCHES if name == RELEVANCE and not every_match else None
+    ranked = repository.RANKED_MATCHES if name == RELEVANCE else None
     rows, key_values = await repository.list_page(
         session, filters, name, keys, after, limit + 1, ranked_matches=ranked
     )
@@ -276,48 +278,6 @@ async def list_innovations(
 
 def _as_dict(filters: Filters) -> dict[str, Any]:
     return {name: getattr(filters, name) for name in Filters.__dataclass_fields__}
-
-
-def iterate_innovations(
-    sessions: async_sessionmaker[AsyncSession],
-    principal: Principal | None,
-    filters: Filters,
-    sort: str | None,
-    batch: int = 500,
-) -> AsyncIterator[InnovationRead]:
-    """Every matching innovation, page by page (keyset), each page in its own short session.
-
-    The arguments are checked now, before a streamed response has started: an error found
-    while streaming could no longer become a 4xx."""
-    _sort_keys(_chosen_sort(sort, filters.q), filters.q)
-    return _iterate(sessions, principal, filters, sort, batch)
-
-
-async def _iterate(
-    sessions: async_sessionmaker[AsyncSession],
-    principal: Principal | None,
-    filters: Filters,
-    sort: str | None,
-    batch: int,
-) -> AsyncIterator[InnovationRead]:
-    cursor: str | None = None
-    while True:
-        async with sessions() as session:
-            page = await list_innovations(
-                session,
-                principal,
-                filters,
-                sort=sort,
-                cursor=cursor,
-                limit=batch,
-                include_total=False,
-                every_match=True,
-            )
-        for item in page.items:
-            yield item
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
 
 
 async def lineage(

@@ -1,0 +1,110 @@
+"""The innovations export beside a plain COPY of the same statement, on a seeded database.
+
+`python -m bench.export --database-url URL [--format csv,jsonl] [--runs 3] [--filter k=v …]
+[--sort title]`
+
+For each format and run: the endpoint (`GET /api/v1/innovations/export.csv`, anonymous, one
+worker of `inovasi serve`, read over HTTP to the end), then `COPY (the export's statement)
+TO STDOUT WITH (FORMAT csv, …)` on a connection of its own, the output read and dropped.
+Prints MB, seconds and MB/s of each, and the endpoint's share of COPY's throughput (medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import httpx
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import URL
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.core.embedded import to_async_url
+from app.innovations.export import ExportFormat, prepare_export
+from app.innovations.repository import Filters
+from bench.common import connect
+from tests.harness import serve
+
+EXPORT = "/api/v1/innovations/export.csv"
+
+
+def endpoint(base: str, params: dict[str, str]) -> tuple[int, float]:
+    """Bytes of the endpoint's response and the seconds from request to last byte."""
+    size = 0
+    started = time.perf_counter()
+    with httpx.stream("GET", base + EXPORT, params=params, timeout=900) as response:
+        response.raise_for_status()
+        for chunk in response.iter_raw():
+            size += len(chunk)
+    return size, time.perf_counter() - started
+
+
+async def plain_copy(
+    url: URL, filters: Filters, sort: str | None, fmt: ExportFormat
+) -> tuple[int, float]:
+    """Bytes and seconds of a plain COPY of the export's statement (anonymous: published)."""
+    export = prepare_export(filters, sort, fmt, published_only=True)
+    compiled = export.statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
+    assert isinstance(compiled, SQLCompiler)  # noqa: S101
+    values = compiled.construct_params(export.params) or {}
+    arguments = [values[name] for name in compiled.positiontup or ()]
+    size = 0
+
+    async def drop(chunk: bytes) -> None:
+        nonlocal size
+        size += len(chunk)
+
+    async with connect(url) as conn:
+        started = time.perf_counter()
+        await conn.copy_from_query(
+            str(compiled), *arguments, output=drop, timeout=900, **export.copy_options
+        )
+        return size, time.perf_counter() - started
+
+
+def line(name: str, size: int, seconds: float) -> str:
+    mb = size / 1e6
+    return f"  {name:<9} {mb:9.1f} MB {seconds:8.2f} s {mb / seconds:8.1f} MB/s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--format", default="csv,jsonl", help="comma-separated: csv, jsonl")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--filter", action="append", default=[], help="name=value, as the API")
+    parser.add_argument("--sort", default=None)
+    args = parser.parse_args()
+    url = to_async_url(args.database_url)
+    given = dict(f.split("=", 1) for f in args.filter)
+    # The API's names for the filters whose field is named differently.
+    fields: dict[str, Any] = {
+        "institution_id" if k == "institution" else k: v for k, v in given.items()
+    }
+    filters = Filters(**fields)
+    with serve(url) as base:
+        for fmt in [ExportFormat(f) for f in args.format.split(",")]:
+            params = {**given, "format": fmt.value, **({"sort": args.sort} if args.sort else {})}
+            print(f"{fmt.value} {given or 'all'} sort={args.sort or 'default'}", flush=True)
+            served: list[tuple[int, float]] = []
+            copied: list[tuple[int, float]] = []
+            for run in range(1, args.runs + 1):
+                served.append(endpoint(base, params))
+                copied.append(asyncio.run(plain_copy(url, filters, args.sort, fmt)))
+                print(f" run {run}", flush=True)
+                print(line("endpoint", *served[-1]), flush=True)
+                print(line("COPY", *copied[-1]), flush=True)
+            e_s = statistics.median(s for _, s in served)
+            c_s = statistics.median(s for _, s in copied)
+            print(" median")
+            print(line("endpoint", served[0][0], e_s))
+            print(line("COPY", copied[0][0], c_s))
+            share = (served[0][0] / e_s) / (copied[0][0] / c_s)
+            print(f"  endpoint throughput = {share:.2f} of COPY's", flush=True)
+
+
+if __name__ == "__main__":
+    main()
