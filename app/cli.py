@@ -93,11 +93,15 @@ def _report_demo(created: dict[str, int]) -> None:
     print(f"demo data loaded: {counts}", file=sys.stderr)
 
 
-def create_key(url: URL, name: str, role: Role, province: str | None) -> str:
+def create_key(
+    url: URL, name: str, role: Role, province: str | None, institution: uuid.UUID | None = None
+) -> str:
     from app.core.keys import create_key as create
 
     async def work(session: AsyncSession) -> str:
-        key, plaintext = await create(session, name=name, role=role, province_code=province)
+        key, plaintext = await create(
+            session, name=name, role=role, province_code=province, institution_id=institution
+        )
         print(f"id: {key.id}\nname: {key.name}\nrole: {key.role}", file=sys.stderr)
         return plaintext
 
@@ -157,9 +161,23 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--province", default=None, help="province code, for scoped roles")
+    create.add_argument(
+        "--institution",
+        type=uuid.UUID,
+        default=None,
+        help="institution id, for submitter keys (it and the institutions under it)",
+    )
     keys_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key")
     revoke.add_argument("id", type=uuid.UUID)
+
+    webhooks = sub.add_parser("webhooks", help="outbound webhooks")
+    webhooks_sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    webhooks_sub.add_parser(
+        "work",
+        help="deliver webhooks until SIGTERM or SIGINT (as `inovasi serve` does in each "
+        "worker; run as many as needed)",
+    )
     return parser
 
 
@@ -198,14 +216,42 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{seed_regions(url)} regions loaded", file=sys.stderr)
     elif args.command == "keys":
         return _keys(args, url)
+    elif args.command == "webhooks":
+        work_webhooks(url)
     return 0
+
+
+def work_webhooks(url: URL) -> None:
+    """Run a webhook dispatcher until SIGTERM or SIGINT; deliveries in flight get a few
+    seconds to finish, the rest are sent again by another dispatcher or the next run."""
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.webhooks.dispatcher import Running
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        running = Running(url, settings)
+        print("delivering webhooks (SIGTERM or Ctrl-C to stop)", file=sys.stderr, flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await running.stop()
+
+    asyncio.run(main())
 
 
 def _keys(args: argparse.Namespace, url: URL) -> int:
     from app.core import keys
 
     if args.keys_command == "create":
-        print(create_key(url, args.name, Role(args.role), args.province))
+        print(create_key(url, args.name, Role(args.role), args.province, args.institution))
     elif args.keys_command == "list":
         rows = run_in_session(url, keys.list_keys)
         for k in rows:

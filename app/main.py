@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from app.competitions.router import router as competitions_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database, create_engine
 from app.core.docs import add_components, add_links, restore_examples, route_models
@@ -27,6 +28,7 @@ from app.core.routing import ServedRoute, served_routes
 from app.core.security import access_rule_of
 from app.events.router import router as events_router
 from app.innovations.router import router as innovations_router
+from app.institutionalisation.router import router as institutionalisation_router
 from app.institutions.router import router as institutions_router
 from app.ops.docs import install_docs
 from app.ops.router import router as ops_router
@@ -36,6 +38,8 @@ from app.replication.schemas import BatchReport
 from app.scaling.router import router as scaling_router
 from app.stats.router import router as stats_router
 from app.sustainability.router import router as sustainability_router
+from app.webhooks.dispatcher import Running as RunningDispatcher
+from app.webhooks.router import router as webhooks_router
 
 logger = structlog.get_logger("app")
 
@@ -80,9 +84,29 @@ TAGS = [
         "at-risk lists.",
     },
     {
+        "name": "competitions",
+        "description": "Competitions (kompetisi inovasi): the ministry's yearly KIPP and the "
+        "provinces' own, from proposal to decree: entries and their submission rules, "
+        "administrative screening, evaluators' scores against versioned rubrics, field "
+        "verification, stage rankings, objections (sanggahan), the determination that "
+        "creates the awards, and nomination of provincial winners to the national one.",
+    },
+    {
         "name": "events",
         "description": "The append-only event log (log peristiwa): every "
         "change, for audit and for integrations that sync.",
+    },
+    {
+        "name": "webhooks",
+        "description": "Outbound webhooks (webhook keluar): changes pushed to provincial "
+        "systems as they happen, signed per the Standard Webhooks specification, retried "
+        "until acknowledged, with a delivery log.",
+    },
+    {
+        "name": "institutionalisation",
+        "description": "Institutionalisation (pelembagaan inovasi): regulations on "
+        "innovation, each government's OPDs against Satu OPD Satu Inovasi (compliance), "
+        "incentive funds (DID) and the JIPP hubs. Open data.",
     },
     {"name": "operations", "description": "Liveness, readiness and metrics."},
 ]
@@ -119,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database.from_engine(create_engine(url, settings))
         app.state.db = db
         purger = asyncio.create_task(_purge_idempotency_keys(db))
+        # Webhook deliveries, on a small pool of their own: never a request's connection.
+        dispatcher = RunningDispatcher(url, settings) if settings.webhook_dispatcher else None
         # Objects made at start-up live for the whole process: keep them out of GC scans.
         gc.collect()
         gc.freeze()
@@ -129,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             purger.cancel()
+            if dispatcher is not None:
+                await dispatcher.stop()
             await db.dispose()
 
     configure_logging(settings.log_level, json=settings.log_json)
@@ -164,7 +192,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scaling_router,
             stats_router,
             sustainability_router,
+            institutionalisation_router,
             events_router,
+            competitions_router,
+            webhooks_router,
         )
     ] + [("", ops_router)]
     for prefix, router in routers:

@@ -1382,7 +1382,12 @@ async def seed(url: URL, innovations: int) -> dict[str, Any]:
             for setting, value in LOAD_SETTINGS.items():
                 await conn.execute(f"SET LOCAL {setting} = '{value}'")
             # Truncated in this transaction: with wal_level = minimal nothing is WAL-logged.
-            await step("prepare", f"TRUNCATE {', '.join(LOADED + ALSO_TRUNCATED)} RESTART IDENTITY")
+            # CASCADE: the tables that reference these are empty in a fresh database, but for
+            # the API keys (a submitter's key references its institution), which are kept.
+            await step("prepare", "CREATE TEMP TABLE kept_keys ON COMMIT DROP AS TABLE api_keys")
+            tables = ", ".join(LOADED + ALSO_TRUNCATED)
+            await step("prepare", f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            await step("prepare", "INSERT INTO api_keys TABLE kept_keys")
             recreate = await _drop_keys_and_indexes(conn)
             for sql in _helpers_sql():
                 await step("prepare", sql)

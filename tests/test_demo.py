@@ -263,15 +263,26 @@ async def test_every_demo_record_has_one_creation_event_by_the_seed(
     ).all()
 
     assert {r.entity: (r.events, r.records, r.by_seed) for r in rows} == {
-        "institution": (44, 44, True),
-        "innovation": (15, 15, True),
-        "award": (7, 7, True),
+        "institution": (57, 57, True),
+        "innovation": (20, 20, True),
+        # 7 typed in, 10 of the demo competitions' determinations (3 more linked).
+        "award": (17, 17, True),
         "replication_program": (3, 3, True),
         "commitment": (32, 32, True),
         "action_item": (96, 96, True),
         "progress_report": (45, 45, True),
         "sustainability_assessment": (8, 8, True),
         "scaling_proposal": (3, 3, True),
+        "regulation": (3, 3, True),
+        "hub": (4, 4, True),
+        "incentive": (6, 6, True),
+        # KIPP and Jawa Tengah 2019, and one competition at each step of the flow.
+        "competition": (8, 8, True),
+        "competition_entry": (25, 25, True),
+        "competition_objection": (2, 2, True),
+        # Scores are the evaluators' (role evaluator), not the seed's.
+        "entry_score": (63, 63, False),
+        "webhook": (1, 1, True),
     }
 
 

@@ -67,6 +67,8 @@ def two_runs(server: URL, worker_id: str) -> Iterator[tuple[URL, Run, Run]]:
         empty = Run("", in_thread(asyncio.run, _counts(url)))
         # Reference data the migrations themselves seed: rubric version 1.
         assert empty.counts.pop("sustainability_rubrics") == 1
+        # … and the KIPP competition rubrics, version 1 (proposal, presentation).
+        assert empty.counts.pop("competition_rubrics") == 2
         assert set(empty.counts.values()) == {0}
         yield url, seed_demo(url), seed_demo(url)
     finally:
@@ -86,14 +88,16 @@ def test_seed_demo_loads_regions_and_the_demo(two_runs: tuple[URL, Run, Run]) ->
         "api_keys",
     )
     assert {t: first.counts[t] for t in tables} == {
-        "innovations": 15,
+        "innovations": 20,
         "commitments": 32,
         "replication_programs": 3,
         "sustainability_assessments": 8,
         "scaling_proposals": 3,
-        "api_keys": 2,  # the seed's admin and reviewer, both revoked
+        # The seed's admin and reviewer, both revoked, and the demo competitions' three
+        # evaluators (live, for assignments, but their secrets were thrown away).
+        "api_keys": 5,
     }
-    assert "demo data loaded: 44 institutions, 15 innovations, 7 awards" in first.output
+    assert "demo data loaded: 57 institutions, 20 innovations, 7 awards" in first.output
     assert "8 sustainability assessments, 3 scaling proposals" in first.output
 
 

@@ -18,9 +18,14 @@ SCHEMA: dict[str, Any] = create_app().openapi()
 CLEARABLE = {
     "InstitutionUpdate": {"region_code", "parent_id"},
     "InnovationUpdate": {"launched_on", "replica_of_id"},
-    "ProgramUpdate": {"signed_on"},
+    "ProgramUpdate": {"signed_on", "mentor_hub_id"},
     "CommitmentUpdate": {"target_launch_on"},
     "ActionItemUpdate": {"due_on", "completed_on"},
+    "CompetitionUpdate": set(),
+    "EntryUpdate": {"category", "video_url"},
+    "RegulationUpdate": {"repealed_on", "url"},
+    "HubUpdate": {"established_on", "decree_number"},
+    "WebhookUpdate": set(),
 }
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.security import Principal, Role
-from app.demo import data, repository
+from app.demo import competitions, data, institutionalisation, repository, webhooks
 from app.demo.data import CommitmentSpec, ProgramSpec, ScaleUpSpec
 from app.innovations import repository as innovations_repository
 from app.innovations import service as innovations
@@ -94,6 +94,9 @@ async def load_demo(session: AsyncSession) -> Counter[str]:
         if not await repository.existing_ids(session, ScalingProposal, [proposal_id]):
             if await scale_up(session, spec, proposal_id):
                 created["scaling_proposals"] += 1
+    await institutionalisation.load(session, principal, created)
+    await competitions.load(session, principal, created)
+    await webhooks.load(session, principal, created)
     return created
 
 

@@ -2,10 +2,21 @@
 
 from app.models.api_key import ApiKey
 from app.models.base import Base
+from app.models.competition import (
+    Competition,
+    CompetitionEntry,
+    CompetitionObjection,
+    CompetitionRubric,
+    EntryAssignment,
+    EntryScore,
+    FieldVerification,
+    StageRanking,
+)
 from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
+from app.models.institutionalisation import Incentive, JippHub, JippHubMember, Regulation
 from app.models.region import Region
 from app.models.replication import (
     ActionItem,
@@ -16,6 +27,7 @@ from app.models.replication import (
 )
 from app.models.scaling import ScalingProposal
 from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ActionItem",
@@ -23,15 +35,30 @@ __all__ = [
     "Award",
     "Base",
     "Commitment",
+    "Competition",
+    "CompetitionEntry",
+    "CompetitionObjection",
+    "CompetitionRubric",
     "CommitmentActivity",
+    "EntryAssignment",
+    "EntryScore",
     "Event",
+    "FieldVerification",
     "IdempotencyKey",
+    "Incentive",
+    "JippHub",
+    "JippHubMember",
+    "Regulation",
     "Innovation",
     "Institution",
     "ProgressReport",
     "Region",
     "ReplicationProgram",
     "ScalingProposal",
+    "StageRanking",
     "SustainabilityAssessment",
     "SustainabilityRubric",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -20,10 +20,12 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.keys import create_key
 from app.core.routing import AppRoute
 from app.core.security import PROVINCE_SCOPED_ROLES, AccessRule, Role, access_rule_of
 from app.main import create_app
 from app.ops.docs import ASSETS_URL
+from tests.builders import make_institution
 from tests.conftest import MakeKey, bearer, problem
 from tests.core._platform import INNOVATIONS, INSTITUTIONS, institution_body
 
@@ -50,6 +52,19 @@ PROGRESS_REPORTERS = Rule(
 )
 # Only reviewers decide scaling proposals (not even admins).
 REVIEWERS = Rule(anonymous=False, roles=frozenset({Role.reviewer}))
+# Submitters (an institution's key) also register their institution's innovations and
+# draft and submit its competition entries.
+REGISTRARS = Rule(
+    anonymous=False,
+    roles=frozenset({Role.admin, Role.coordinator, Role.submitter}),
+    province_scoped=True,
+)
+# Competitions: organisers are admins (national) and coordinators (their province's).
+ORGANISERS = PROVINCE_MANAGERS
+EVALUATORS = Rule(anonymous=False, roles=frozenset({Role.evaluator}))
+SCORE_READERS = Rule(
+    anonymous=False, roles=frozenset({Role.admin, Role.coordinator, Role.evaluator})
+)
 
 # (method, path template) → who may call it. Every route of the app must be listed here.
 ACCESS: dict[tuple[str, str], Rule] = {
@@ -64,9 +79,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # innovations
     ("GET", "/api/v1/innovations"): OPEN,
     ("GET", "/api/v1/innovations/export.csv"): OPEN,
-    ("POST", "/api/v1/innovations"): PROVINCE_MANAGERS,
+    ("POST", "/api/v1/innovations"): REGISTRARS,
     ("GET", "/api/v1/innovations/{innovation_id}"): OPEN,
-    ("PATCH", "/api/v1/innovations/{innovation_id}"): PROVINCE_MANAGERS,
+    ("PATCH", "/api/v1/innovations/{innovation_id}"): REGISTRARS,
     ("POST", "/api/v1/innovations/{innovation_id}/awards"): PROVINCE_MANAGERS,
     ("GET", "/api/v1/innovations/{innovation_id}/lineage"): OPEN,
     ("GET", "/api/v1/innovations/{innovation_id}/sustainability"): OPEN,
@@ -107,6 +122,59 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sustainability/at-risk"): OPEN,
     # events
     ("GET", "/api/v1/events"): ANY_KEY,
+    # competitions
+    ("GET", "/api/v1/competitions"): OPEN,
+    ("POST", "/api/v1/competitions"): ORGANISERS,
+    ("GET", "/api/v1/competitions/{competition_id}"): OPEN,
+    ("PATCH", "/api/v1/competitions/{competition_id}"): ORGANISERS,
+    ("POST", "/api/v1/competitions/{competition_id}/transitions"): ORGANISERS,
+    ("GET", "/api/v1/competitions/{competition_id}/rubrics"): OPEN,
+    ("GET", "/api/v1/competitions/{competition_id}/entries"): OPEN,
+    ("POST", "/api/v1/competitions/{competition_id}/entries"): REGISTRARS,
+    ("GET", "/api/v1/entries/{entry_id}"): OPEN,
+    ("PATCH", "/api/v1/entries/{entry_id}"): REGISTRARS,
+    ("POST", "/api/v1/entries/{entry_id}/submit"): REGISTRARS,
+    ("POST", "/api/v1/entries/{entry_id}/screening"): ORGANISERS,
+    ("POST", "/api/v1/competitions/{competition_id}/assignments"): ORGANISERS,
+    ("POST", "/api/v1/entries/{entry_id}/scores"): EVALUATORS,
+    ("GET", "/api/v1/entries/{entry_id}/scores"): SCORE_READERS,
+    ("POST", "/api/v1/entries/{entry_id}/field-verification"): ORGANISERS,
+    ("POST", "/api/v1/competitions/{competition_id}/stages/{stage}/close"): ORGANISERS,
+    ("GET", "/api/v1/competitions/{competition_id}/stages/{stage}/ranking"): OPEN,
+    ("GET", "/api/v1/competitions/{competition_id}/objections"): ANY_KEY,
+    ("POST", "/api/v1/competitions/{competition_id}/objections"): ANY_KEY,
+    ("GET", "/api/v1/objections/{objection_id}"): ANY_KEY,
+    ("POST", "/api/v1/objections/{objection_id}/resolution"): ORGANISERS,
+    ("POST", "/api/v1/competitions/{competition_id}/determination"): ORGANISERS,
+    ("POST", "/api/v1/competitions/{competition_id}/nominations"): ORGANISERS,
+    ("GET", "/api/v1/competitions/{competition_id}/stats"): OPEN,
+    # webhooks: admins subscribe to every event, coordinators and integrations to their
+    # province's (the same roles as progress reporters)
+    ("GET", "/api/v1/webhooks"): PROGRESS_REPORTERS,
+    ("POST", "/api/v1/webhooks"): PROGRESS_REPORTERS,
+    ("GET", "/api/v1/webhooks/{webhook_id}"): PROGRESS_REPORTERS,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): PROGRESS_REPORTERS,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): PROGRESS_REPORTERS,
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): PROGRESS_REPORTERS,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): PROGRESS_REPORTERS,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): PROGRESS_REPORTERS,
+    (
+        "POST",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    ): PROGRESS_REPORTERS,
+    # institutionalisation (open data; coordinators manage their province's records)
+    ("GET", "/api/v1/regulations"): OPEN,
+    ("POST", "/api/v1/regulations"): PROVINCE_MANAGERS,
+    ("GET", "/api/v1/regulations/{regulation_id}"): OPEN,
+    ("PATCH", "/api/v1/regulations/{regulation_id}"): PROVINCE_MANAGERS,
+    ("GET", "/api/v1/institutionalisation/compliance"): OPEN,
+    ("GET", "/api/v1/incentives"): OPEN,
+    ("POST", "/api/v1/incentives"): PROVINCE_MANAGERS,
+    ("GET", "/api/v1/incentives/{incentive_id}"): OPEN,
+    ("GET", "/api/v1/hubs"): OPEN,
+    ("POST", "/api/v1/hubs"): PROVINCE_MANAGERS,
+    ("GET", "/api/v1/hubs/{hub_id}"): OPEN,
+    ("PATCH", "/api/v1/hubs/{hub_id}"): PROVINCE_MANAGERS,
     # operations
     ("GET", "/livez"): OPEN,
     ("GET", "/readyz"): OPEN,
@@ -148,6 +216,28 @@ def all_rules(dependant: Any) -> list[AccessRule]:
             found.append(dep.call)
         found.extend(all_rules(dep))
     return found
+
+
+async def key_for(
+    session: AsyncSession, make_key: MakeKey, role: Role, province: str | None = None
+) -> str:
+    """A key of `role`; a submitter key acts for a new institution of province 33."""
+    if role != Role.submitter:
+        return await make_key(role, province)
+    institution = await make_institution(session, region_code="33.74")
+    return await submitter_key(session, institution.id)
+
+
+async def submitter_key(session: AsyncSession, institution_id: uuid.UUID | str) -> str:
+    _, plaintext = await create_key(
+        session,
+        name="test submitter",
+        role=Role.submitter,
+        province_code=None,
+        institution_id=uuid.UUID(str(institution_id)),
+    )
+    await session.flush()
+    return plaintext
 
 
 # --- The table matches the app ------------------------------------------------------------
@@ -214,7 +304,7 @@ def test_access_table_covers_every_route(
 
 # --- Rules are enforced: open routes serve anonymous clients -------------------------------
 
-SAMPLE_PARAMS = {"code": "33"}
+SAMPLE_PARAMS = {"code": "33", "stage": "0"}
 
 
 def _path_for(template: str) -> str:
@@ -309,7 +399,7 @@ async def test_write_route_refuses_caller_by_role_and_writes_nothing(
 ) -> None:
     headers = {"Idempotency-Key": f"refused-{caller.label}"} if method == "POST" else {}
     if caller.role is not None:
-        headers |= bearer(await make_key(caller.role, caller.province))
+        headers |= bearer(await key_for(session, make_key, caller.role, caller.province))
     before = await _table_counts(session)
     r = await client.request(method, _path_for(path), json={}, headers=headers)
     assert problem(r, caller.status)["code"] == caller.code
@@ -428,6 +518,82 @@ async def _post_assessment(client: httpx.AsyncClient, admin: dict[str, str]) -> 
     }
 
 
+def _regulation_body() -> dict[str, Any]:
+    return {
+        "region_code": "33.74",
+        "kind": "head_regulation",
+        "number": uuid.uuid4().hex[:8],
+        "year": 2024,
+        "title": "Satu Perangkat Daerah Satu Inovasi",
+        "effective_on": "2024-03-01",
+        "mandates_yearly_innovation": True,
+    }
+
+
+async def _post_regulation(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    return "/api/v1/regulations", {"json": _regulation_body()}
+
+
+async def _patch_regulation(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    created = await client.post("/api/v1/regulations", json=_regulation_body(), headers=admin)
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    return url, {"json": {"title": "Baru"}, "headers": {"If-Match": created.headers["etag"]}}
+
+
+async def _post_incentive(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    body = {"region_code": "33.74", "year": 2025, "amount_idr": 1, "basis": "Keberlanjutan"}
+    return "/api/v1/incentives", {"json": body}
+
+
+async def _hub_body(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
+    host = (await _new_institution(client, admin)).json()["id"]
+    return {"name": f"JIPP Uji {uuid.uuid4().hex[:8]}", "province_code": "33",
+            "host_institution_id": host}  # fmt: skip
+
+
+async def _post_hub(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    return "/api/v1/hubs", {"json": await _hub_body(client, admin)}
+
+
+async def _patch_hub(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    created = await client.post("/api/v1/hubs", json=await _hub_body(client, admin), headers=admin)
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    return url, {"json": {"mentors": ["Baru"]}, "headers": {"If-Match": created.headers["etag"]}}
+
+
+def _competition_body(**over: Any) -> dict[str, Any]:
+    return {
+        "name": f"Kompetisi Uji {uuid.uuid4().hex[:6]}",
+        "year": 2026,
+        "groups": ["general"],
+        "submission_opens_on": "2026-01-01",
+        "submission_closes_on": "2026-12-31",
+    } | over
+
+
+async def _post_competition(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    return "/api/v1/competitions", {"json": _competition_body(organizer_province_code="33")}
+
+
+async def _post_entry(client: httpx.AsyncClient, admin: dict[str, str]) -> Prepared:
+    """An entry of a province-33 innovation in a national competition."""
+    competition = await client.post(
+        "/api/v1/competitions",
+        json=_competition_body(),
+        headers=admin | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert competition.status_code == 201, competition.text
+    innovation = (await _new_innovation(client, admin)).json()
+    body = {
+        "innovation_id": innovation["id"],
+        "institution_id": innovation["institution"]["id"],
+        "group": "general",
+    }
+    return f"/api/v1/competitions/{competition.json()['id']}/entries", {"json": body}
+
+
 PROVINCE_PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/institutions"): _post_institution,
     ("PATCH", "/api/v1/institutions/{institution_id}"): _patch_institution,
@@ -436,6 +602,11 @@ PROVINCE_PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/innovations/{innovation_id}/awards"): _post_award,
     ("POST", "/api/v1/scaling-proposals"): _post_scaling_proposal,
     ("POST", "/api/v1/sustainability-assessments"): _post_assessment,
+    ("POST", "/api/v1/regulations"): _post_regulation,
+    ("PATCH", "/api/v1/regulations/{regulation_id}"): _patch_regulation,
+    ("POST", "/api/v1/incentives"): _post_incentive,
+    ("POST", "/api/v1/hubs"): _post_hub,
+    ("PATCH", "/api/v1/hubs/{hub_id}"): _patch_hub,
 }
 
 
@@ -500,6 +671,7 @@ PROVINCE_ADMITTED = [
 )
 async def test_write_route_admits_an_allowed_role_in_the_target_province(
     client: httpx.AsyncClient,
+    session: AsyncSession,
     make_key: MakeKey,
     admin: dict[str, str],
     method: str,
@@ -508,6 +680,12 @@ async def test_write_route_admits_an_allowed_role_in_the_target_province(
 ) -> None:
     url, kwargs = await PROVINCE_PROBES[(method, path)](client, admin)
     headers = dict(kwargs.pop("headers", {}))
-    headers |= bearer(await make_key(role, "33" if role in PROVINCE_SCOPED_ROLES else None))
+    if role == Role.submitter:  # a key of the target's own institution
+        institution = kwargs.get("json", {}).get("institution_id")
+        if institution is None:
+            institution = (await client.get(url, headers=admin)).json()["institution"]["id"]
+        headers |= bearer(await submitter_key(session, institution))
+    else:
+        headers |= bearer(await make_key(role, "33" if role in PROVINCE_SCOPED_ROLES else None))
     r = await client.request(method, url, headers=headers, **kwargs)
     assert 200 <= r.status_code < 300, r.text
