@@ -65,6 +65,7 @@ from app.core.events import record_event, record_events
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.schemas import Page, today
 from app.core.security import Principal, Role, ensure_institution
+from app.core.transitions import ensure_transition
 from app.models.competition import Competition, CompetitionEntry, CompetitionRubric
 
 S = CompetitionStatus
@@ -315,15 +316,9 @@ async def transition(
     ensure_organiser(principal, c)
     if version is not None:
         ensure_version(c.version, version)
+    hint = " (the determination has its own operation)" if data.to == S.determined else ""
     current = S(c.status)
-    allowed = TRANSITIONS[current]
-    if data.to not in allowed:
-        hint = " (the determination has its own operation)" if data.to == S.determined else ""
-        raise Conflict(
-            f"A competition cannot go from {current.value} to {data.to.value}{hint}.",
-            code="illegal_transition",
-            allowed=sorted(a.value for a in allowed),
-        )
+    ensure_transition(TRANSITIONS, current, data.to, "A competition", hint)
     values: dict[str, Any] = {"status": data.to.value}
     if data.to == S.evaluation:
         waiting = await repository.unscreened(session, c.id)

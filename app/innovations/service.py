@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import ensure_version
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import NotFound, field_error
 from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page
 from app.core.security import Principal, ensure_institution
+from app.core.transitions import ensure_transition
 from app.innovations import repository
 from app.innovations.repository import Filters
 from app.innovations.schemas import (
@@ -177,14 +178,7 @@ async def update_innovation(
     if "launched_on" in sent:
         sent["launched_on"] = data.launched_on
     if "status" in sent and sent["status"] != innovation.status:
-        current = S(innovation.status)
-        allowed = TRANSITIONS[current]
-        if S(sent["status"]) not in allowed:
-            raise Conflict(
-                f"An innovation cannot go from {current.value} to {sent['status']}.",
-                code="illegal_transition",
-                allowed=sorted(a.value for a in allowed),
-            )
+        ensure_transition(TRANSITIONS, S(innovation.status), S(sent["status"]), "An innovation")
     changes = changed_fields(innovation, sent)
     if changes:
         updated = await repository.update(session, innovation, expected_version, changes)

@@ -29,6 +29,7 @@ from app.core.pagination import decode_cursor, next_cursor
 from app.core.repository import changed_fields
 from app.core.schemas import Page, today
 from app.core.security import Principal
+from app.core.transitions import ensure_transition
 from app.innovations import repository as innovations
 from app.institutionalisation import service as hubs
 from app.institutions import repository as institutions
@@ -403,14 +404,7 @@ async def apply_transitions(
     (a batch of progress reports moves every commitment it starts): each move must be allowed
     by `TRANSITIONS`; each writes its event."""
     for commitment in commitments:
-        current = C(commitment.status)
-        allowed = TRANSITIONS[current]
-        if to not in allowed:
-            raise Conflict(
-                f"A commitment cannot go from {current.value} to {to.value}.",
-                code="illegal_transition",
-                allowed=sorted(a.value for a in allowed),
-            )
+        ensure_transition(TRANSITIONS, C(commitment.status), to, "A commitment")
     if to == C.cancelled and not (reason and reason.strip()):
         raise field_error("/body/reason", "Cancelling a commitment needs a reason.")
     before = {c.id: c.status for c in commitments}

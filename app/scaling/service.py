@@ -14,6 +14,7 @@ from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
 from app.core.schemas import Page
 from app.core.security import Principal
+from app.core.transitions import ensure_transition
 from app.innovations import repository as innovations
 from app.models.scaling import ScalingProposal
 from app.regions import repository as regions
@@ -267,13 +268,7 @@ async def _locked(session: AsyncSession, proposal_id: uuid.UUID) -> ScalingPropo
 
 def _ensure_move(proposal: ScalingProposal, to: ProposalStatus) -> ProposalStatus:
     current = P(proposal.status)
-    allowed = TRANSITIONS[current]
-    if to not in allowed:
-        raise Conflict(
-            f"A proposal cannot go from {current.value} to {to.value}.",
-            code="illegal_transition",
-            allowed=sorted(a.value for a in allowed),
-        )
+    ensure_transition(TRANSITIONS, current, to, "A proposal")
     return current
 
 
