@@ -178,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
         help="deliver webhooks until SIGTERM or SIGINT (as `inovasi serve` does in each "
         "worker; run as many as needed)",
     )
+    summaries = sub.add_parser("summaries", help="the dashboards' kept tallies")
+    summaries_sub = summaries.add_subparsers(dest="summaries_command", required=True)
+    summaries_sub.add_parser(
+        "check", help="compare every kept figure with a recomputation from the base tables"
+    )
     return parser
 
 
@@ -218,7 +223,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _keys(args, url)
     elif args.command == "webhooks":
         work_webhooks(url)
+    elif args.command == "summaries":
+        return check_summaries(url)
     return 0
+
+
+def check_summaries(url: URL) -> int:
+    """Exit 1 and name the figures whose kept value is not what the base tables give."""
+    from app.stats.recompute import differences
+
+    wrong = run_in_session(url, differences)
+    for name in wrong:
+        print(f"differs: {name}", file=sys.stderr)
+    print("summaries: exact" if not wrong else f"summaries: {len(wrong)} differ", file=sys.stderr)
+    return 1 if wrong else 0
 
 
 def work_webhooks(url: URL) -> None:

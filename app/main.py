@@ -36,6 +36,7 @@ from app.regions.router import router as regions_router
 from app.replication.router import router as replication_router
 from app.replication.schemas import BatchReport
 from app.scaling.router import router as scaling_router
+from app.stats import repository as stats_repository
 from app.stats.router import router as stats_router
 from app.sustainability.router import router as sustainability_router
 from app.webhooks.dispatcher import Running as RunningDispatcher
@@ -132,6 +133,16 @@ async def _purge_idempotency_keys(db: Database) -> None:
             logger.warning("idempotency_purge_failed", error=str(exc))
 
 
+async def _compact_tallies(db: Database, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            async with db.write_sessions() as session, session.begin():
+                await stats_repository.compact(session)
+        except Exception as exc:  # the next round retries; the figures are exact meanwhile
+            logger.warning("tally_compaction_failed", error=str(exc))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -143,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database.from_engine(create_engine(url, settings))
         app.state.db = db
         purger = asyncio.create_task(_purge_idempotency_keys(db))
+        compactor = asyncio.create_task(_compact_tallies(db, settings.tally_compact_seconds))
         # Webhook deliveries, on a small pool of their own: never a request's connection.
         dispatcher = RunningDispatcher(url, settings) if settings.webhook_dispatcher else None
         # Objects made at start-up live for the whole process: keep them out of GC scans.
@@ -155,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             purger.cancel()
+            compactor.cancel()
             if dispatcher is not None:
                 await dispatcher.stop()
             await db.dispose()

@@ -34,6 +34,7 @@ from app.core.embedded import connect_kwargs, start_embedded, to_async_url
 from app.core.keys import create_key
 from app.core.security import Role
 from app.main import create_app
+from app.models.summaries import SUMMARY_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,6 +174,7 @@ TABLES_TO_CLEAN = (
     "api_keys",
     "events",
     "replication_programs",
+    *SUMMARY_TABLES,
 )
 
 

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         "and configured OpenTelemetry SDK. Off by default: the service's own metrics are at "
         "/metrics, and the check costs every request.",
     )
+    tally_compact_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often each `inovasi serve` worker folds the dashboards' tally deltas "
+        "(app/models/summaries.py) into one row per key. The figures are exact either way; "
+        "folding keeps the rows a dashboard sums to a few per key.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -26,6 +26,12 @@ from app.models.replication import (
     ReplicationProgram,
 )
 from app.models.scaling import ScalingProposal
+from app.models.summaries import (
+    commitment_deadline_tallies,
+    commitment_tallies,
+    innovation_tallies,
+    verdict_tallies,
+)
 from app.models.sustainability import SustainabilityAssessment, SustainabilityRubric
 from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -61,4 +67,8 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
+    "commitment_deadline_tallies",
+    "commitment_tallies",
+    "innovation_tallies",
+    "verdict_tallies",
 ]

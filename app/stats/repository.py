@@ -1,8 +1,11 @@
-"""SQL of the statistics. Each endpoint is one statement, whatever the number of rows: counts
-are GROUP BY / FILTER aggregates computed by PostgreSQL, never a query per row.
+"""SQL of the statistics, read from the tallies kept as the data changes
+(`app/models/summaries.py`): a few hundred rows per figure whatever the number of innovations,
+so the dashboards answer in the same time at 10k and at 1M. `app.stats.recompute` holds the
+same figures computed from the base tables, their definition; the shapes returned here are
+the same, and the exactness test compares them after every write.
 
-Adding a figure to the overview is one entry in `overview_figures()` (a scalar subquery) and one
-field in `schemas.Overview`.
+Each tally holds signed deltas; a figure sums its key's rows (`HAVING sum(n) <> 0`: a key whose
+rows cancel out is absent, as a group with no rows is from the base tables).
 """
 
 from __future__ import annotations
@@ -11,36 +14,43 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    ScalarSelect,
-    Subquery,
-    func,
-    literal_column,
-    select,
-)
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import BigInteger, ColumnElement, ScalarSelect, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from app.models.innovation import Innovation
-from app.models.institutionalisation import Incentive
-from app.models.region import Region
-from app.models.replication import COMMITMENT_STATUSES, Commitment, ReplicationProgram
+from app.models.replication import COMMITMENT_STATUSES
 from app.models.scaling import ScalingProposal
-from app.models.sustainability import VERDICTS, SustainabilityAssessment
-from app.replication.repository import overdue_expr
+from app.models.summaries import (
+    commitment_deadline_tallies,
+    commitment_tallies,
+    innovation_tallies,
+    verdict_tallies,
+)
+from app.models.sustainability import VERDICTS
+from app.stats.recompute import (
+    LAUNCHED_STATUSES,
+    counts_by,
+    named_flows,
+    program_filter,
+    province_statement,
+)
 
-# Statuses of a commitment that has reached its goal: the innovation runs at the adopter.
-LAUNCHED_STATUSES = ("launched", "sustained")
+innovations, commitments = innovation_tallies.c, commitment_tallies.c
+deadlines, verdicts = commitment_deadline_tallies.c, verdict_tallies.c
 
 
-def counts_by(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[Any]:
-    """`{value: count}` of `column` over the rows matching `where`, as one JSON object."""
+def total(n: Any, *where: ColumnElement[bool]) -> Any:
+    """The sum of the deltas `n` (of the rows matching `where`), as a bigint (0 for none)."""
+    summed = func.sum(n)
+    return cast(func.coalesce(summed.filter(*where) if where else summed, 0), BigInteger)
+
+
+def tallied_by(column: Any, n: Any, *where: ColumnElement[bool]) -> ScalarSelect[Any]:
+    """`{value: count}` of `column` over the tally rows matching `where`, as one JSON object."""
     grouped = (
-        select(column.label("key"), func.count().label("n"))
+        select(column.label("key"), total(n).label("n"))
         .where(*where)
         .group_by(column)
+        .having(func.sum(n) != 0)
         .subquery()
     )
     return select(
@@ -50,149 +60,90 @@ def counts_by(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[Any]:
     ).scalar_subquery()
 
 
-def latest_assessments() -> Subquery:
-    """Each subject's latest assessment (highest period; one per subject and period): its
-    verdict and province.
-
-    A subject is an innovation or a commitment; exactly one of the two ids is set, and
-    DISTINCT ON treats the other's NULLs as equal, so each subject forms one group. The index
-    `ix_sustainability_assessments_latest` serves it in order, without a sort.
-    """
-    a = SustainabilityAssessment
-    return (
-        select(a.verdict, a.province_code)
-        .ext(distinct_on(a.innovation_id, a.commitment_id))
-        .order_by(a.innovation_id, a.commitment_id, a.period.desc())
-        .subquery("latest_assessments")
-    )
-
-
-def overview_figures() -> dict[str, ScalarSelect[Any]]:
-    """Every figure of the overview, by name, as scalar subqueries of one statement."""
-    latest = latest_assessments()
-    return {
-        "innovations_by_status": counts_by(Innovation.status),
-        "innovations_by_scale": counts_by(Innovation.scale, Innovation.status == "published"),
-        "commitments_by_status": counts_by(Commitment.status),
-        "overdue_commitments": select(func.count())
-        .select_from(Commitment)
-        .where(overdue_expr())
-        .scalar_subquery(),
-        "latest_verdicts": counts_by(latest.c.verdict),
-        "scaling_proposals_by_status": counts_by(ScalingProposal.status),
-    }
+def overdue_now() -> ColumnElement[bool]:
+    """Deadline tally rows of commitments overdue today (`overdue_expr`'s date condition)."""
+    return deadlines.target_launch_on < func.current_date()
 
 
 async def overview(session: AsyncSession) -> dict[str, Any]:
-    figures = overview_figures()
+    figures = {
+        "innovations_by_status": tallied_by(innovations.status, innovations.n),
+        "innovations_by_scale": tallied_by(
+            innovations.scale, innovations.n, innovations.status == "published"
+        ),
+        "commitments_by_status": tallied_by(commitments.status, commitments.n),
+        "overdue_commitments": select(total(deadlines.n)).where(overdue_now()).scalar_subquery(),
+        "latest_verdicts": tallied_by(verdicts.verdict, verdicts.n),
+        # Proposals are few (a handful per thousand innovations): counted where they are.
+        "scaling_proposals_by_status": counts_by(ScalingProposal.status),
+    }
     stmt = select(*(q.label(n) for n, q in figures.items()))
     return dict((await session.execute(stmt)).mappings().one())
 
 
-def _province_statement() -> Any:
-    c = Commitment
-    born = (
-        select(Innovation.province_code.label("code"), func.count().label("innovations"))
-        .where(Innovation.status == "published")
-        .group_by(Innovation.province_code)
-        .subquery("born")
-    )
-    adopted = (
-        select(
-            c.adopter_province_code.label("code"),
-            *(func.count().filter(c.status == s).label(s) for s in COMMITMENT_STATUSES),
-            func.round(func.avg(c.progress).filter(c.status != "cancelled"), 2).label(
-                "average_progress"
-            ),
-            func.count().filter(overdue_expr()).label("overdue"),
-        )
-        .group_by(c.adopter_province_code)
-        .subquery("adopted")
-    )
-    latest = latest_assessments()
-    verdicts = (
-        select(
-            latest.c.province_code.label("code"),
-            *(func.count().filter(latest.c.verdict == v).label(v) for v in VERDICTS),
-        )
-        .group_by(latest.c.province_code)
-        .subquery("verdicts")
-    )
-    # Incentive funds (DID) received by the province and its regencies and cities, all years.
-    incentives = (
-        select(
-            Incentive.province_code.label("code"),
-            func.sum(Incentive.amount_idr).label("incentives_idr"),
-        )
-        .group_by(Incentive.province_code)
-        .subquery("incentives")
-    )
-    return (
-        select(
-            Region.code,
-            Region.name,
-            func.coalesce(born.c.innovations, 0).label("innovations"),
-            *(func.coalesce(adopted.c[s], 0).label(s) for s in COMMITMENT_STATUSES),
-            adopted.c.average_progress,
-            func.coalesce(adopted.c.overdue, 0).label("overdue"),
-            *(func.coalesce(verdicts.c[v], 0).label(f"verdict_{v}") for v in VERDICTS),
-            func.coalesce(incentives.c.incentives_idr, 0).label("incentives_idr"),
-        )
-        .outerjoin(born, born.c.code == Region.code)
-        .outerjoin(adopted, adopted.c.code == Region.code)
-        .outerjoin(verdicts, verdicts.c.code == Region.code)
-        .outerjoin(incentives, incentives.c.code == Region.code)
-        .where(Region.level == "province")
-        .order_by(Region.code)
-    )
-
-
 async def provinces(session: AsyncSession) -> Sequence[Any]:
     """One row per province (all of them, zeros included)."""
-    return (await session.execute(_province_statement())).all()
+    born = (
+        select(innovations.province_code.label("code"), total(innovations.n).label("innovations"))
+        .where(innovations.status == "published")
+        .group_by(innovations.province_code)
+        .subquery("born")
+    )
+    live = commitments.status != "cancelled"
+    adopted = (
+        select(
+            commitments.adopter_province_code.label("code"),
+            *(total(commitments.n, commitments.status == s).label(s) for s in COMMITMENT_STATUSES),
+            func.round(
+                func.sum(commitments.progress_sum).filter(live)
+                / func.nullif(func.sum(commitments.n).filter(live), 0),
+                2,
+            ).label("average_progress"),
+        )
+        .group_by(commitments.adopter_province_code)
+        .subquery("adopted")
+    )
+    overdue = (
+        select(deadlines.adopter_province_code.label("code"), total(deadlines.n).label("overdue"))
+        .where(overdue_now())
+        .group_by(deadlines.adopter_province_code)
+        .subquery("overdue")
+    )
+    by_verdict = (
+        select(
+            verdicts.province_code.label("code"),
+            *(total(verdicts.n, verdicts.verdict == v).label(v) for v in VERDICTS),
+        )
+        .group_by(verdicts.province_code)
+        .subquery("verdicts")
+    )
+    stmt = province_statement(born, adopted, overdue, by_verdict)
+    return (await session.execute(stmt)).all()
 
 
 async def replication_flows(
     session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
 ) -> Sequence[Any]:
     """Commitments that are not cancelled, per (origin province, adopter province)."""
-    c = Commitment
-    where: list[ColumnElement[bool]] = [c.status != "cancelled"]
-    if program_id is not None:
-        where.append(c.program_id == program_id)
-    if fiscal_year is not None:
-        where.append(
-            c.program_id.in_(
-                select(ReplicationProgram.id).where(ReplicationProgram.fiscal_year == fiscal_year)
-            )
-        )
+    where = [
+        commitments.status != "cancelled",
+        *program_filter(commitments.program_id, program_id, fiscal_year),
+    ]
     flows = (
         select(
-            c.origin_province_code.label("origin"),
-            c.adopter_province_code.label("adopter"),
-            func.count().label("commitments"),
-            func.count().filter(c.status.in_(LAUNCHED_STATUSES)).label("launched"),
+            commitments.origin_province_code.label("origin"),
+            commitments.adopter_province_code.label("adopter"),
+            total(commitments.n).label("commitments"),
+            total(commitments.n, commitments.status.in_(LAUNCHED_STATUSES)).label("launched"),
         )
         .where(*where)
-        .group_by(c.origin_province_code, c.adopter_province_code)
+        .group_by(commitments.origin_province_code, commitments.adopter_province_code)
+        .having(func.sum(commitments.n) != 0)
         .subquery("flows")
     )
-    origin, adopter = aliased(Region), aliased(Region)
-    stmt = (
-        select(
-            flows.c.origin.label("origin_province_code"),
-            origin.name.label("origin_province_name"),
-            flows.c.adopter.label("adopter_province_code"),
-            adopter.name.label("adopter_province_name"),
-            flows.c.commitments,
-            flows.c.launched,
-        )
-        .outerjoin(origin, origin.code == flows.c.origin)
-        .outerjoin(adopter, adopter.code == flows.c.adopter)
-        .order_by(
-            flows.c.commitments.desc(),
-            flows.c.origin.nulls_last(),
-            flows.c.adopter.nulls_last(),
-        )
-    )
-    return (await session.execute(stmt)).all()
+    return (await session.execute(named_flows(flows))).all()
+
+
+async def compact(session: AsyncSession) -> None:
+    """Fold each key's deltas into one row (one caller at a time; the figures do not move)."""
+    await session.execute(select(func.compact_tallies()))
