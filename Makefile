@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format typecheck pytest reliability migrate key openapi wrk bench bench-full bench-ingest chromium e2e clean
+.PHONY: help install run test lint format typecheck pytest reliability migrate key openapi wrk bench bench-full bench-ingest bench-dashboards chromium e2e clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -83,6 +83,9 @@ bench-full: install wrk ## The same at 10k, 100k and 1M innovations, 3 pairs eac
 
 bench-ingest: install wrk ## Batch ingestion alone (bulk_ingest, 10k innovations): reports/s and CPU per batch
 	$(BIN)/python -m bench.run --scenarios bulk_ingest --output bench/results/bulk_ingest.json
+
+bench-dashboards: install ## The dashboards' reads and the export one at a time (10k and 100k innovations)
+	$(BIN)/python -m bench.dashboards --sizes 10000,100000
 
 clean: ## Remove the virtual environment and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

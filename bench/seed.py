@@ -6,16 +6,20 @@
 transaction: institutions of every region and the ministries; innovations skewed towards the
 populous provinces; awards; replication programmes per province and fiscal year; about three
 commitments per published innovation (most none to two, a few popular ones very many) with
-their action items and about ten progress reports each; and the event log (one event per
+their action items and about ten progress reports each; yearly sustainability assessments
+of innovations at their origin and of launched replicas, scored with the stored rubric; a few
+scaling proposals per thousand innovations, in every status; and the event log (one event per
 change, not per report). Every row comes from `INSERT ... SELECT` over `generate_series`, and
 every random choice is a hash of the row's number, not `random()`: two runs give the same
 data, ids included. Derived columns and statuses are what the service would have left (its
 state machine, each change with its event), and rows go in in order of creation time.
 
-For speed the load skips triggers and foreign-key checks (`session_replication_role =
-replica`), drops the tables' indexes and the keys no foreign key references, recreates them
-from the catalog's definitions and checks the catalog is as it was. The tables are truncated
-in the same transaction, so with `wal_level = minimal` it writes almost no WAL.
+For speed the load skips row triggers and foreign-key checks (`session_replication_role =
+replica`; the statement triggers that keep the dashboards' summaries fire, once per insert),
+drops the indexes of the largest tables, which no trigger reads, and the keys no foreign key
+references, recreates them from the catalog's definitions and checks the catalog is as it
+was. The tables are truncated in the same transaction, so with `wal_level = minimal` it writes
+almost no WAL.
 """
 
 # The SQL is assembled from this module's constants and integers, never from outside input.
@@ -40,7 +44,9 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from app.core.embedded import start_embedded, to_async_url
-from app.models.replication import FINAL_STATUSES
+from app.models.summaries import SUMMARY_TABLES
+from app.scaling.repository import DEFAULT_THRESHOLDS, LIVE_STATUSES
+from app.scaling.schemas import CRITERIA_TOTAL
 from bench.common import ROOT, connect
 from tests.harness import fresh_database
 
@@ -51,13 +57,17 @@ FISCAL_YEARS = (2023, 2024, 2025, 2026)
 # larger data sets get more programmes (batches, "angkatan") per province and year.
 INNOVATIONS_PER_BATCH = 25_000
 
-# The tables the seed loads: they must be empty; it truncates them (and the two below, which
-# reference them and are empty in a fresh database) and drops and recreates their indexes.
+# The tables the seed loads: they must be empty; it truncates them (and the dashboards'
+# summaries, which its inserts' statement triggers fill) and drops and recreates their indexes.
 LOADED = (
     "institutions", "innovations", "awards", "replication_programs", "commitments",
-    "commitment_activity", "action_items", "progress_reports", "events",
+    "commitment_activity", "action_items", "progress_reports", "sustainability_assessments",
+    "scaling_proposals", "events",
 )  # fmt: skip
-ALSO_TRUNCATED = ("sustainability_assessments", "scaling_proposals")
+# The loaded tables no statement trigger reads: their indexes are dropped for the load and
+# built after it. The others keep theirs: the summaries' triggers look rows up through them
+# (without, a 20k seed took six times as long, and a 1M one would not end).
+UNREAD = ("action_items", "progress_reports", "events")
 # The load's session: no triggers or foreign-key checks, memory for 1,000,000 innovations.
 LOAD_SETTINGS = {
     "session_replication_role": "replica", "synchronous_commit": "off", "work_mem": "2GB",
@@ -368,6 +378,46 @@ CANCEL_REASONS = {
 SUSTAIN_REASON = "Penilaian keberlanjutan: layanan berjalan dengan anggaran dan regulasi."
 LAUNCH_REASON = "Layanan hasil replikasi resmi diluncurkan."
 FIRST_REPORT_REASON = "first progress report"
+# Scaling proposals by status, who decides them, and their texts.
+REVIEWER = "Tim Penilai Glokalisasi Nasional (seed)"
+PROPOSALS = {"submitted": 20, "under_review": 20, "approved": 25, "rejected": 15, "deferred": 20}
+RATIONALES = {
+    "Direplikasi di beberapa daerah dan tetap berjalan setelah pergantian kepala daerah.": 2,
+    "Menjawab masalah yang sama di banyak daerah; biaya replikasi rendah.": 1,
+    "Mendapat penghargaan dan dinilai berkelanjutan; layak menjadi program yang lebih luas.": 1,
+}
+DECISION_NOTES = {
+    "approved": "Memenuhi kriteria; ditetapkan sebagai program bersama kementerian terkait.",
+    "rejected": "Replikasi belum cukup dan keberlanjutan di daerah asal belum terbukti.",
+    "deferred": "Dibahas kembali setelah penilaian keberlanjutan periode berikutnya.",
+}
+# Sustainability assessments: the share of subjects monitored, the share of the periods after
+# their start each is assessed in, and the shares of the three profiles whose indicators are
+# drawn (the rubric then gives the verdict): strong ones score 75 or more, weak ones under 60.
+MONITORED = {"innovation": 0.3, "commitment": 0.6}
+ASSESSED_PERIOD = 0.75
+PROFILES = {"innovation": (0.55, 0.85), "commitment": (0.5, 0.8)}  # below: strong, middle
+# Each indicator's value in the strong, middle and weak profile: weights, or SQL of a draw `{d}`.
+LEADERSHIP = {"yes": 3, "no": 3, "not_applicable": 4}
+INDICATOR_DRAWS: dict[str, tuple[dict[str, float] | str, ...]] = {
+    "survived_leadership_change": ({"yes": 6, "not_applicable": 4}, LEADERSHIP, LEADERSHIP),
+    "legal_basis": ({"bylaw": 3, "head_regulation": 7},
+                    {"none": 15, "decree": 40, "head_regulation": 35, "bylaw": 10},
+                    {"none": 1, "decree": 2}),
+    "budget_years": ("2 + floor({d} * 2)::int", "floor({d} * 4)::int", "floor({d} * 2)::int"),
+    "in_regional_plan": ("true", "{d} < 0.5", "{d} < 0.4"),
+    "in_performance_indicators": ("true", "{d} < 0.4", "{d} < 0.3"),
+    "has_sop": ("true", "{d} < 0.6", "{d} < 0.5"),
+    "staff_count": ("3 + floor({d} * 10)::int", "floor({d} * 6)::int", "floor({d} * 3)::int"),
+    "beneficiaries_count": ("1000 + floor({d} ^ 2 * 50000)::bigint",
+                            "floor({d} ^ 2 * 20000)::bigint", "floor({d} ^ 2 * 5000)::bigint"),
+    "monitoring": ({"internal": 1, "public_survey": 1},
+                   {"none": 3, "internal": 5, "public_survey": 2}, {"none": 4, "internal": 6}),
+    # Null: no complaint channel.
+    "complaint_resolution_pct": ("80 + floor({d} * 21)::int",
+                                 "CASE WHEN {d} >= 0.3 THEN floor(({d} - 0.3) * 144)::int END",
+                                 "CASE WHEN {d} >= 0.5 THEN floor(({d} - 0.5) * 202)::int END"),
+}  # fmt: skip
 
 # KIPP (KemenPANRB) tiers as the service allows them; IGA (Kemendagri) and others.
 AWARD_KINDS = {
@@ -587,6 +637,9 @@ def _api_keys_sql() -> str:
     SELECT {key_id("admin")}, 'Admin nasional (seed)', 'admin', NULL, 'ih_seedadm',
            encode(sha256(convert_to('seed:admin', 'UTF8')), 'hex'), {created}
     UNION ALL
+    SELECT {key_id("reviewer")}, {lit(REVIEWER)}, 'reviewer', NULL, 'ih_seedrev',
+           encode(sha256(convert_to('seed:reviewer', 'UTF8')), 'hex'), {created}
+    UNION ALL
     SELECT {key_id("coordinator", "p.code")}, 'Koordinator ' || p.name, 'coordinator', p.code,
            'ih_seedc' || p.code,
            encode(sha256(convert_to('seed:coordinator:' || p.code, 'UTF8')), 'hex'), {created}
@@ -662,7 +715,7 @@ def _innovations_stage_sql(innovations: int) -> str:
         FROM d
         JOIN seed_province p ON p.code = d.prov
         JOIN seed_sector s ON s.sector = d.sector
-    )
+    ), s AS (
     SELECT n, {uid("n", 1000)} AS id,
            {institution_id("region_code", "agency")} AS institution_id,
            region_code, CASE WHEN u_level < 0.01 THEN NULL ELSE prov END AS province_code,
@@ -697,6 +750,25 @@ def _innovations_stage_sql(innovations: int) -> str:
                 THEN {uid(f"1 + floor({u('n', 122)} * (n - 1))::bigint", 1000)} END
                AS replica_of_id
     FROM b
+    ), p AS (
+        -- A few scaling proposals (one an innovation at most, the more replicated the more
+        -- likely), made 90 to 390 days before the snapshot, reviewed and decided days later
+        -- as their status says.
+        SELECT s.*, CASE WHEN s.status = 'published' AND s.scale <> 'national'
+                          AND {u("n", 701)} < 0.0015 * (1 + k)
+                    THEN {pick(u("n", 702), PROPOSALS)} END
+                    AS drawn,
+               CASE WHEN s.scale = 'local' AND {u("n", 703)} < 0.7 THEN 'provincial'
+                    ELSE 'national' END AS target_scale,
+               {CAP_MS} - (90 + floor({u("n", 704)} * 300))::bigint * {day} * 1000
+                   - floor({u("n", 707)} * 32400000)::bigint AS p_ms
+        FROM s
+    )
+    SELECT p.*, CASE WHEN p.created_ms < p.p_ms - 30::bigint * {day} * 1000 THEN p.drawn END
+               AS proposal,
+           p.p_ms + (2 + floor({u("n", 705)} * 20))::bigint * {day} * 1000 AS r_ms,
+           p.p_ms + (25 + floor({u("n", 706)} * 30))::bigint * {day} * 1000 AS d_ms
+    FROM p
     """
 
 
@@ -962,15 +1034,17 @@ def _innovations_sql() -> str:
                  || ' ' || {pick(u(n, 145), SUPPORT)}),
            {outcomes},
            i.sector, i.form, i.digital, i.initiator, i.stage, i.launched_on, i.institution_id,
-           i.region_code, i.province_code, i.replica_of_id, i.status, i.scale,
+           i.region_code, i.province_code, i.replica_of_id, i.status,
+           CASE WHEN i.proposal = 'approved' THEN i.target_scale ELSE i.scale END,
            ARRAY[s.tags[1 + floor({u(n, 146)} * cardinality(s.tags))::int]]
                || CASE WHEN i.digital THEN ARRAY['digital'] ELSE '{{}}'::text[] END
                || CASE WHEN {u(n, 147)} < 0.15 THEN ARRAY['sdgs'] ELSE '{{}}'::text[] END,
            CASE WHEN {u(n, 148)} < 0.5
                 THEN ARRAY['https://jippnas.menpan.go.id/inovasi/' || i.n]
                 ELSE '{{}}'::text[] END,
-           coalesce(rc.replications, 0), {ts("i.created_ms")}, {ts("i.updated_ms")},
-           CASE WHEN i.status = 'withdrawn' THEN 2 ELSE 1 END
+           coalesce(rc.replications, 0), {ts("i.created_ms")},
+           {ts("CASE WHEN i.proposal = 'approved' THEN i.d_ms ELSE i.updated_ms END")},
+           CASE WHEN i.status = 'withdrawn' OR i.proposal = 'approved' THEN 2 ELSE 1 END
     FROM seed_inn i
     JOIN seed_sector s ON s.sector = i.sector
     LEFT JOIN seed_region r ON r.code = i.region_code
@@ -1100,17 +1174,6 @@ def _item_columns() -> str:
            {ts("c.created_ms + i * 60000")} AS created_at"""
 
 
-def _activity_sql() -> str:
-    # What the commitments' triggers would have written (the load skips triggers).
-    final = ", ".join(f"'{status}'" for status in FINAL_STATUSES)
-    return f"""
-    INSERT INTO commitment_activity (commitment_id, active_on)
-    SELECT id, greatest(signed_on, last_report_on) FROM commitments
-    WHERE status NOT IN ({final})
-    ORDER BY id
-    """
-
-
 def _items_sql() -> str:
     return f"""
     INSERT INTO action_items (id, title, due_on, weight, created_at, commitment_id, status,
@@ -1168,6 +1231,216 @@ def _reports_sql() -> str:
     """
 
 
+# --- Sustainability assessments and scaling proposals -------------------------------------
+
+
+def _profile(kind: str, key: str) -> str:
+    strong, middle = PROFILES[kind]
+    draw = u(key, 611)
+    return f"CASE WHEN {draw} < {strong} THEN 's' WHEN {draw} < {middle} THEN 'm' ELSE 'w' END"
+
+
+def _indicators(key: str) -> str:
+    """The indicator values of assessment `a` by its profile `a.p`, drawn from `key`."""
+    columns = []
+    for n, (name, profiles) in enumerate(INDICATOR_DRAWS.items()):
+        draw = u(key, 621 + n)
+        s, m, w = (pick(draw, p) if isinstance(p, dict) else p.format(d=draw) for p in profiles)
+        columns.append(f"CASE a.p WHEN 's' THEN {s} WHEN 'm' THEN {m} ELSE {w} END AS {name}")
+    return f"""
+           a.p = 's' OR {u(key, 620)} >= CASE a.p WHEN 'w' THEN 0.12 ELSE 0.02 END AS operating,
+           {", ".join(columns)},
+           CASE WHEN a.p = 's' AND {u(key, 632)} < 0.2
+                THEN (10 + floor({u(key, 633)} * 490))::bigint * 1000000 ELSE 0 END
+               AS incentive_idr,
+           CASE WHEN {u(key, 634)} < 0.3
+                THEN ARRAY['https://e-monev.go.id/keberlanjutan/' || a.id]
+                ELSE '{{}}'::text[] END AS evidence_urls"""
+
+
+def _assessments_stage_sql() -> str:
+    """The subjects and periods assessed, and who assessed them when: published innovations
+    at their origin from the year after their registration, launched or sustained commitments
+    from the year after their launch; each assessed between August and early November.
+
+    A commitment is `launched` until an admin marks it sustained (`t2_ms`); the service moves
+    a launched commitment with a sustained verdict to sustained itself, so its assessments
+    before then are drawn from the weak profile, which never scores 70."""
+    year = "(y - 2020)"
+    inn_key, com_key = f"i.n::bigint * 8 + {year}", f"c.cn::bigint * 8 + {year}"
+    at = f"make_date(y, 8, 1) + floor({u('x.key', 640)} * 100)::int"
+    office = f"floor({u('x.key', 641)} * 32400000)::bigint"
+    return f"""
+    CREATE TEMP TABLE seed_asm AS
+    SELECT x.*, {ts(f"({epoch('x.assessed_on')} + 3600) * 1000 + {office}")} AS at
+    FROM (
+        SELECT x.*, {at} AS assessed_on
+        FROM (
+            SELECT {inn_key} AS key, y, {uid("i.n", 6000, "y")} AS id,
+                   i.id AS innovation_id, NULL::uuid AS commitment_id, i.id AS source_id,
+                   i.province_code AS province_code,
+                   coalesce(k.coordinator_key, {key_id("admin")}) AS actor_id,
+                   CASE WHEN k.code IS NULL THEN 'admin' ELSE 'coordinator' END AS actor_role,
+                   {_profile("innovation", inn_key)} AS p
+            FROM seed_inn i
+            CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
+            LEFT JOIN seed_province k ON k.code = i.province_code
+            WHERE i.status = 'published' AND {u("i.n", 601)} < {MONITORED["innovation"]}
+              AND y > extract(year FROM {ts("i.created_ms")} AT TIME ZONE 'UTC')
+              AND {u(inn_key, 602)} < {ASSESSED_PERIOD}
+            UNION ALL
+            SELECT {com_key}, y, {uid("c.cn", 6100, "y")}, NULL, c.id, c.innovation_id,
+                   c.adopter_prov, c.reporter_key, c.reporter_role,
+                   CASE WHEN make_date(y, 8, 1) > ({ts("c.t2_ms")} AT TIME ZONE 'UTC')::date
+                        THEN {_profile("commitment", com_key)} ELSE 'w' END
+            FROM seed_com c CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
+            WHERE c.status IN ('launched', 'sustained')
+              AND {u("c.cn", 603)} < {MONITORED["commitment"]}
+              AND y > extract(year FROM {ts("c.t1_ms")} AT TIME ZONE 'UTC')
+              AND {u(com_key, 602)} < {ASSESSED_PERIOD}
+        ) x
+    ) x
+    """
+
+
+def py_float(numeric: str) -> str:
+    """A numeric SQL expression as Python writes it as a float in JSON: `15.0`, `7.5`."""
+    x = f"({numeric})"
+    return f"(CASE WHEN {x} = trunc({x}) THEN round({x}, 1) ELSE {x}::float8::numeric END)"
+
+
+def _assessments_sql(version: int, rubric: dict[str, Any]) -> str:
+    """The assessments of `seed_asm`, scored with `rubric` (its indicators, in order, and its
+    thresholds) as the service scores them: each indicator's points are its weight times the
+    fraction its value earns, to the cent; the verdict follows from the score."""
+    fractions, entries = [], []
+    for n, indicator in enumerate(rubric["indicators"]):
+        value = f"a.{indicator['key']}"
+        if "levels" in indicator:
+            whens = [f"WHEN {lit(k)} THEN {f}" for k, f in indicator["levels"].items()]
+            fraction = f"CASE {value}::text {' '.join(whens)} END"
+        else:
+            bands = sorted(indicator["bands"], key=lambda b: -b["min"])
+            whens = [f"WHEN {value} >= {b['min']} THEN {b['fraction']}" for b in bands]
+            fraction = f"CASE {' '.join(whens)} ELSE 0 END"
+        missing = indicator.get("missing") or 0
+        fractions.append(f"CASE WHEN {value} IS NULL THEN {missing} ELSE {fraction} END AS f{n}")
+        points = f"round({indicator['weight']} * f.f{n}::numeric, 2)"
+        entries.append(
+            f"jsonb_build_object('indicator', {lit(indicator['key'])}, 'value', to_jsonb({value}),"
+            f" 'fraction', {py_float(f'f.f{n}::numeric')},"
+            f" 'weight', {py_float(str(indicator['weight']))}, 'points', {py_float(points)})"
+        )
+    total = " + ".join(
+        f"round({i['weight']} * f.f{n}::numeric, 2)" for n, i in enumerate(rubric["indicators"])
+    )
+    t = rubric["thresholds"]
+    return f"""
+    INSERT INTO sustainability_assessments (id, innovation_id, commitment_id,
+        source_innovation_id, province_code, period, operating, survived_leadership_change,
+        legal_basis, budget_years, in_regional_plan, in_performance_indicators, has_sop,
+        staff_count, beneficiaries_count, monitoring, complaint_resolution_pct, incentive_idr,
+        notes, evidence_urls, assessed_on, score, verdict, breakdown, rubric_version,
+        assessed_by_key_id, created_at, updated_at, version)
+    SELECT a.id, a.innovation_id, a.commitment_id, a.source_id, a.province_code, a.y,
+           a.operating, a.survived_leadership_change, a.legal_basis, a.budget_years,
+           a.in_regional_plan, a.in_performance_indicators, a.has_sop, a.staff_count,
+           a.beneficiaries_count, a.monitoring, a.complaint_resolution_pct, a.incentive_idr, '',
+           a.evidence_urls, a.assessed_on, s.score,
+           CASE WHEN NOT a.operating THEN {lit(rubric["not_operating_verdict"])}
+                WHEN s.score >= {t["sustained"]} THEN 'sustained'
+                WHEN s.score >= {t["at_risk"]} THEN 'at_risk' ELSE 'discontinued' END,
+           jsonb_build_array({", ".join(entries)}),
+           {version}, a.actor_id, a.at, a.at, 1
+    FROM (SELECT a.*, {_indicators("a.key")} FROM seed_asm a) a
+    CROSS JOIN LATERAL (SELECT {", ".join(fractions)}) f
+    CROSS JOIN LATERAL (SELECT least(100, greatest(0, {total})) AS score) s
+    ORDER BY a.at, a.key
+    """
+
+
+def _proposals_sql() -> str:
+    """The proposals of `seed_inn`, with the evidence the service snapshots when one is made:
+    the innovation's figures from the commitments, awards and origin assessments made before
+    it (their statuses as they are now: a commitment's earlier status is not kept)."""
+    t, live = DEFAULT_THRESHOLDS, ", ".join(lit(s) for s in LIVE_STATUSES)
+    sustained = "'sustained'" if t.require_sustained else "NULL::text"
+    criteria = {  # value, threshold, met
+        "replicas": ("coalesce(f.replicas, 0)", t.min_replicas, ">="),
+        "other_provinces": ("coalesce(f.other_provinces, 0)", t.min_other_provinces, ">="),
+        "origin_sustained": ("l.verdict", sustained, "IS NOT DISTINCT FROM"),
+        "awards": ("coalesce(w.n, 0)", t.min_awards, ">="),
+    }
+    met = {k: f"coalesce({v} {op} {m}, true)" for k, (v, m, op) in criteria.items()}
+    met["origin_sustained"] = met["origin_sustained"] if t.require_sustained else "true"
+    evidence = ", ".join(
+        f"'{k}', jsonb_build_object('value', {v}, 'threshold', {m}, 'met', {met[k]})"
+        for k, (v, m, _) in criteria.items()
+    )
+    count = " + ".join(f"({m})::int" for m in met.values())
+    decided = "x.proposal IN ('approved', 'rejected', 'deferred')"
+    notes = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in DECISION_NOTES.items())
+    changed = "CASE x.proposal WHEN 'submitted' THEN x.p_ms WHEN 'under_review' THEN x.r_ms"
+    return f"""
+    INSERT INTO scaling_proposals (id, innovation_id, province_code, target_scale,
+        target_province_code, rationale, evidence, status, proposed_by, proposed_by_key_id,
+        reviewed_at, outcome, notes, conditions, decided_by, decided_by_key_id, decided_at,
+        created_at, updated_at, version)
+    WITH x AS (
+        SELECT i.*, {ts("i.p_ms")} AS taken_at FROM seed_inn i WHERE i.proposal IS NOT NULL
+    ), com AS (
+        SELECT x.id, c.status, c.adopter_province_code AS adopter, x.province_code AS origin
+        FROM x JOIN commitments c ON c.innovation_id = x.id AND c.created_at < x.taken_at
+    ), f AS (
+        SELECT id, count(*) FILTER (WHERE status IN ({live})) AS replicas,
+               count(DISTINCT adopter) FILTER (WHERE status IN ({live})
+                                               AND adopter IS DISTINCT FROM origin)
+                   AS other_provinces,
+               count(DISTINCT adopter) FILTER (WHERE status <> 'cancelled') AS reached
+        FROM com GROUP BY id
+    ), s AS (
+        SELECT id, jsonb_object_agg(status, n) AS by_status
+        FROM (SELECT id, status, count(*) AS n FROM com GROUP BY 1, 2) s GROUP BY id
+    ), w AS (
+        SELECT x.id, count(*) AS n,
+               jsonb_agg(jsonb_build_object('competition', a.competition, 'year', a.year,
+                                            'tier', a.tier) ORDER BY a.year DESC, a.tier) AS list
+        FROM x JOIN awards a ON a.innovation_id = x.id AND a.created_at < x.taken_at
+        GROUP BY x.id
+    ), l AS (
+        SELECT DISTINCT ON (x.id) x.id, a.verdict, a.score, a.period
+        FROM x JOIN sustainability_assessments a
+             ON a.innovation_id = x.id AND a.created_at < x.taken_at
+        ORDER BY x.id, a.period DESC
+    )
+    SELECT {uid("x.n", 7000)}, x.id, x.province_code, x.target_scale,
+           CASE WHEN x.target_scale = 'provincial' THEN x.province_code END,
+           {pick(u("x.n", 710), RATIONALES)},
+           jsonb_build_object(
+               'taken_at', to_char(x.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'criteria', jsonb_build_object({evidence}),
+               'criteria_met', {count}, 'criteria_total', {CRITERIA_TOTAL},
+               'eligible', {count} = {CRITERIA_TOTAL},
+               'replications_by_status', coalesce(s.by_status, '{{}}'),
+               'provinces_reached', coalesce(f.reached, 0),
+               'awards', coalesce(w.list, '[]'), 'latest_verdict', l.verdict,
+               'latest_score', l.score::float8, 'latest_period', l.period),
+           x.proposal, 'Koordinator ' || k.name, k.coordinator_key,
+           CASE WHEN x.proposal <> 'submitted' THEN {ts("x.r_ms")} END,
+           CASE WHEN {decided} THEN x.proposal END,
+           CASE x.proposal {notes} END, CASE WHEN {decided} THEN '' END,
+           CASE WHEN {decided} THEN {lit(REVIEWER)} END,
+           CASE WHEN {decided} THEN {key_id("reviewer")} END,
+           CASE WHEN {decided} THEN {ts("x.d_ms")} END,
+           x.taken_at, {ts(changed + " ELSE x.d_ms END")},
+           CASE x.proposal WHEN 'submitted' THEN 1 WHEN 'under_review' THEN 2 ELSE 3 END
+    FROM x JOIN seed_province k ON k.code = x.province_code
+    LEFT JOIN f ON f.id = x.id LEFT JOIN s ON s.id = x.id LEFT JOIN w ON w.id = x.id
+    LEFT JOIN l ON l.id = x.id
+    ORDER BY x.taken_at, x.n
+    """
+
+
 def _events_sql() -> str:
     """The event log: every change above, as the service writes it, in time order (the
     service's event per progress report left out: ten times the events)."""
@@ -1207,8 +1480,9 @@ def _events_sql() -> str:
                                   'replica_of_id', i.replica_of_id,
                                   'status', CASE WHEN i.status = 'draft' THEN 'draft'
                                                  ELSE 'published' END,
-                                  'scale', i.scale, 'tags', i.tags)
-        FROM innovations i LEFT JOIN seed_province k ON k.code = i.province_code
+                                  'scale', s.scale, 'tags', i.tags)
+        FROM innovations i JOIN seed_inn s ON s.id = i.id
+        LEFT JOIN seed_province k ON k.code = i.province_code
         UNION ALL
         SELECT i.updated_at, 5, coalesce(k.coordinator_key, {admin}),
                CASE WHEN i.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
@@ -1270,6 +1544,43 @@ def _events_sql() -> str:
                                   'reason', {lit(SUSTAIN_REASON)})
         FROM seed_com c WHERE c.t2_ms IS NOT NULL
         """,
+        # Assessments by their assessors; proposals by the province's coordinator, reviewed
+        # and decided by the national reviewers (an approval raises the innovation's scale).
+        """
+        SELECT a.created_at, 12, a.assessed_by_key_id, x.actor_role,
+               'sustainability_assessment.created', 'sustainability_assessment', a.id::text,
+               a.province_code,
+               to_jsonb(a) - 'id' - 'breakdown' - 'assessed_by_key_id' - 'created_at'
+                   - 'updated_at' - 'version' || jsonb_build_object('score', a.score::text)
+        FROM sustainability_assessments a JOIN seed_asm x ON x.id = a.id
+        """,
+        f"""
+        SELECT p.created_at, 13, p.proposed_by_key_id, 'coordinator',
+               'scaling_proposal.created', 'scaling_proposal', p.id::text, p.province_code,
+               to_jsonb(p) - 'status' - 'reviewed_at' - 'outcome' - 'notes' - 'conditions'
+                   - 'decided_by' - 'decided_by_key_id' - 'decided_at' - 'created_at'
+                   - 'updated_at' - 'version'
+        FROM scaling_proposals p
+        UNION ALL
+        SELECT p.reviewed_at, 14, {key_id("reviewer")}, 'reviewer',
+               'scaling_proposal.review_started', 'scaling_proposal', p.id::text,
+               p.province_code,
+               '{{"from": "submitted", "to": "under_review", "notes": ""}}'::jsonb
+        FROM scaling_proposals p WHERE p.reviewed_at IS NOT NULL
+        UNION ALL
+        SELECT p.decided_at, 15, p.decided_by_key_id, 'reviewer', 'scaling_proposal.decided',
+               'scaling_proposal', p.id::text, p.province_code,
+               jsonb_build_object('from', 'under_review', 'to', p.status, 'outcome', p.outcome,
+                                  'notes', p.notes, 'conditions', p.conditions,
+                                  'decided_by', p.decided_by,
+                                  'decided_by_key_id', p.decided_by_key_id)
+        FROM scaling_proposals p WHERE p.decided_at IS NOT NULL
+        UNION ALL
+        SELECT p.decided_at, 16, p.decided_by_key_id, 'reviewer', 'innovation.scaled',
+               'innovation', p.innovation_id::text, p.province_code,
+               jsonb_build_object('scale', p.target_scale, 'scaling_proposal_id', p.id)
+        FROM scaling_proposals p WHERE p.status = 'approved'
+        """,
     ]
     union = "\nUNION ALL\n".join(sources)
     return f"""
@@ -1310,14 +1621,40 @@ async def catalog(conn: asyncpg.Connection) -> list[tuple[str, str, str, str]]:
     return [tuple(r) for r in await conn.fetch(_CATALOG)]
 
 
+# Assessments with a sustained verdict of a commitment then launched: the service would have
+# moved it to sustained (see `_assessments_stage_sql`).
+MOVED_BY_VERDICT = f"""
+SELECT count(*) FROM sustainability_assessments a JOIN seed_com c ON c.id = a.commitment_id
+WHERE a.verdict = 'sustained' AND (c.t2_ms IS NULL OR a.created_at < {ts("c.t2_ms")})
+"""
+
+
+async def _statement_triggers(conn: asyncpg.Connection, mode: str) -> list[tuple[str, str]]:
+    """Enable the AFTER INSERT statement triggers of LOADED `mode` (ALWAYS: they fire under
+    `session_replication_role = replica`, set-wise, once per insert: the summaries and the
+    commitments' activity); return them. Row triggers and foreign-key checks stay off."""
+    triggers = await conn.fetch(
+        """
+        SELECT tgrelid::regclass::text AS t, tgname FROM pg_trigger
+        WHERE NOT tgisinternal AND tgenabled = 'O' AND tgtype & 7 = 4
+          AND tgrelid::regclass::text = ANY($1)
+        ORDER BY 1, 2
+        """,
+        list(LOADED),
+    )
+    for r in triggers:
+        await conn.execute(f'ALTER TABLE {r["t"]} ENABLE {mode} TRIGGER "{r["tgname"]}"')
+    return [(r["t"], r["tgname"]) for r in triggers]
+
+
 async def _drop_keys_and_indexes(conn: asyncpg.Connection) -> list[str]:
-    """Drop the indexes of LOADED, and their primary and unique keys that no foreign key
+    """Drop the indexes of UNREAD, and their primary and unique keys that no foreign key
     references; return the statements that recreate them (keys first).
 
     Foreign keys stay (unchecked while `session_replication_role = replica`), and with
     them the keys they reference. Partial indexes stay too: a predicate deparsed and parsed
     again is an equivalent but different expression, which the catalog check would see."""
-    tables = list(LOADED)
+    tables = list(UNREAD)
     keys = await conn.fetch(
         """
         SELECT k.conrelid::regclass::text AS t, k.conname, pg_get_constraintdef(k.oid) AS def
@@ -1385,10 +1722,11 @@ async def seed(url: URL, innovations: int) -> dict[str, Any]:
             # CASCADE: the tables that reference these are empty in a fresh database, but for
             # the API keys (a submitter's key references its institution), which are kept.
             await step("prepare", "CREATE TEMP TABLE kept_keys ON COMMIT DROP AS TABLE api_keys")
-            tables = ", ".join(LOADED + ALSO_TRUNCATED)
+            tables = ", ".join(LOADED + SUMMARY_TABLES)
             await step("prepare", f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
             await step("prepare", "INSERT INTO api_keys TABLE kept_keys")
             recreate = await _drop_keys_and_indexes(conn)
+            fired = await _statement_triggers(conn, "ALWAYS")
             for sql in _helpers_sql():
                 await step("prepare", sql)
             await step("api_keys", _api_keys_sql())
@@ -1399,14 +1737,23 @@ async def seed(url: URL, innovations: int) -> dict[str, Any]:
             await step("awards", _awards_sql())
             await step("replication_programs", _programs_sql(innovations))
             await step("commitments", _commitments_sql())
-            await step("commitment_activity", _activity_sql())
             await step("action_items", _items_sql())
             # Reports are generated in time order and joined to their commitment by a hash
             # join, which keeps that order (a merge join would sort them by commitment).
             await conn.execute("SET LOCAL enable_mergejoin = off")
             await step("progress_reports", _reports_sql())
             await conn.execute("SET LOCAL enable_mergejoin = on")
+            await step("stage_assessments", _assessments_stage_sql())
+            version, rubric = await conn.fetchrow(
+                "SELECT version, definition FROM sustainability_rubrics ORDER BY 1 DESC LIMIT 1"
+            )
+            await step("sustainability_assessments", _assessments_sql(version, json.loads(rubric)))
+            if await conn.fetchval(MOVED_BY_VERDICT):
+                raise RuntimeError("A launched commitment has a sustained verdict.")
+            await step("scaling_proposals", _proposals_sql())
             await step("events", _events_sql())
+            for table, trigger in fired:
+                await conn.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{trigger}"')
             for sql in recreate:
                 await step("keys_and_indexes", sql)
             after = await catalog(conn)

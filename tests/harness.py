@@ -81,6 +81,7 @@ def serve(
     env: dict[str, str] | None = None,
     stderr: IO[Any] | int = subprocess.DEVNULL,
     command: tuple[str, ...] = ("app.cli", "serve"),
+    cwd: Path = ROOT,
 ) -> Iterator[Service]:
     """Run `inovasi serve` (or another `python -m` server that takes --port and --workers:
     `command`) against `url` (settings overridden by `env`); yield its base URL; stop it with
@@ -95,7 +96,7 @@ def serve(
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", *command, "--port", str(port), "--workers", str(workers)],
         env=environment,
-        cwd=ROOT,
+        cwd=cwd,  # another checkout's `app` when given (bench.dashboards --against)
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )

@@ -258,6 +258,14 @@ class Page(BaseModel, Generic[T]):
         description="Number of matching records; present only with `include_total=true`.",
         exclude_if=lambda v: v is None,
     )
+    total_is_estimate: bool | None = Field(
+        default=None,
+        description="With `include_total=true` on the lists that may match a million records "
+        "(commitments, innovations, the sustainability due list, the scaling candidates): "
+        "`false` when `total` is the exact count, `true` when more than 10,000 records match "
+        "and `total` is the database planner's estimate instead (no full count is made).",
+        exclude_if=lambda v: v is None,
+    )
 
     model_config = ConfigDict(json_schema_extra=_page_examples)
 

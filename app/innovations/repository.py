@@ -34,6 +34,7 @@ from app.core.driver import fetch_planned_per_call
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
 from app.core.repository import contains_folded, like_pattern, update_versioned
+from app.core.totals import Total, capped_total
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -384,9 +385,10 @@ async def list_page(
     return rows, [[r[f"_k{n}"] for n in range(len(keys))] for r in rows]
 
 
-async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> int:
-    stmt = select(func.count()).select_from(Innovation).where(*where)
-    return int(await session.scalar(stmt) or 0)
+async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> Total:
+    """Exact up to `TOTAL_CAP`, else the planner's estimate (flagged): a search for a common
+    word never counts a million matches."""
+    return await capped_total(session, select(Innovation.id).where(*where))
 
 
 _GET_ROW = read_model().where(Innovation.id == bindparam("innovation_id"))

@@ -123,7 +123,8 @@ SortParam = Annotated[
         description="Default `-launched_on`, or `relevance` when `q` is given. `relevance` "
         f"ranks the {RANKED_MATCHES} most replicated matches (the innovations regions chose "
         "to adopt); "
-        "`total` counts every match, and any other sort (or the CSV export) lists them all."
+        "`total` counts every match (beyond 10,000 it is an estimate, see "
+        "`total_is_estimate`), and any other sort (or the CSV export) lists them all."
     ),
 ]
 

@@ -262,12 +262,15 @@ async def list_innovations(
     )
     items = [to_read(r) for r in rows[:limit]]
     cursor_after = next_cursor(key_values, limit, cursor_name, list)
-    total = (
-        await repository.count(session, repository.where_clauses(filters))
-        if include_total
-        else None
+    if not include_total:
+        return Page[InnovationRead](items=items, next_cursor=cursor_after)
+    total = await repository.count(session, repository.where_clauses(filters))
+    return Page[InnovationRead](
+        items=items,
+        next_cursor=cursor_after,
+        total=total.value,
+        total_is_estimate=total.estimate,
     )
-    return Page[InnovationRead](items=items, next_cursor=cursor_after, total=total)
 
 
 def _as_dict(filters: Filters) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from app.models.competition import (
     StageRanking,
 )
 from app.models.event import Event
+from app.models.figures import due_subjects, innovation_figures
 from app.models.idempotency_key import IdempotencyKey
 from app.models.innovation import Award, Innovation
 from app.models.institution import Institution
@@ -69,6 +70,8 @@ __all__ = [
     "WebhookSubscription",
     "commitment_deadline_tallies",
     "commitment_tallies",
+    "due_subjects",
+    "innovation_figures",
     "innovation_tallies",
     "verdict_tallies",
 ]

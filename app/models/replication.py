@@ -129,6 +129,17 @@ class Commitment(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "target_launch_on",
             postgresql_where=text("status IN ('committed', 'in_progress', 'stalled')"),
         ),
+        # The overdue list by signing date: open commitments in 30-day buckets of their target
+        # date, each bucket by signing date (`app.replication.repository.OVERDUE_WALK`).
+        Index(
+            "ix_commitments_overdue_walk",
+            text("((target_launch_on - '2000-01-01'::date) / 30)"),
+            text("signed_on DESC"),
+            text("id DESC"),
+            postgresql_where=text(
+                "status IN ('committed', 'in_progress', 'stalled') AND target_launch_on IS NOT NULL"
+            ),
+        ),
         # No index may name a column a progress report changes (progress, the latest report),
         # and each page keeps room for a row's next version: the report's update of its
         # commitment then stays on the row's page (HOT). `stale` reads `commitment_activity`.

@@ -74,4 +74,7 @@ SUMMARY_TABLES: tuple[str, ...] = (
     "commitment_tallies",
     "commitment_deadline_tallies",
     "verdict_tallies",
+    # app/models/figures.py: the dashboard lists' kept rows.
+    "innovation_figures",
+    "due_subjects",
 )

@@ -440,13 +440,23 @@ async def list_commitments(
     keys = repository.COMMITMENT_SORTS[sort]
     where = repository.commitment_filters(filters)
     after = decode_cursor(cursor, sort, len(keys)) if cursor else None
-    rows = await repository.list_commitments(session, where, keys, after, limit + 1)
+    if repository.overdue_walk_applies(filters, sort):
+        rows = await repository.list_overdue_commitments(session, filters.status, after, limit + 1)
+    else:
+        rows = await repository.list_commitments(session, where, keys, after, limit + 1)
     items = [to_commitment(r) for r in rows[:limit]]
     cursor_after = next_cursor(
         rows, limit, sort, lambda r: [getattr(r.Commitment, sort.lstrip("-")), r.Commitment.id]
     )
-    total = await repository.count_commitments(session, where) if include_total else None
-    return Page[CommitmentRead](items=items, next_cursor=cursor_after, total=total)
+    if not include_total:
+        return Page[CommitmentRead](items=items, next_cursor=cursor_after)
+    total = await repository.count_commitments(session, where)
+    return Page[CommitmentRead](
+        items=items,
+        next_cursor=cursor_after,
+        total=total.value,
+        total_is_estimate=total.estimate,
+    )
 
 
 # --- Action items -----------------------------------------------------------------------

@@ -21,17 +21,18 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_page
 from app.core.repository import update_versioned
+from app.core.totals import Total, capped_total
+from app.models.figures import innovation_figures
 from app.models.innovation import Award, Innovation
 from app.models.replication import Commitment
 from app.models.scaling import ScalingProposal
-from app.models.sustainability import SustainabilityAssessment
 
 # Replicas that count towards scaling up: launched, or launched and since sustained.
 LIVE_STATUSES = ("launched", "sustained")
@@ -59,87 +60,71 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 
 
+def _met(t: Thresholds) -> ColumnElement[int]:
+    """Criteria met under `t`: the kept column under the default thresholds (what the
+    candidates indexes are sorted by), else computed from the kept figures of each row."""
+    f = innovation_figures.c
+    if t == DEFAULT_THRESHOLDS:
+        return f.met
+    return (
+        cast(f.replicas >= t.min_replicas, Integer)
+        + cast(f.other_provinces >= t.min_other_provinces, Integer)
+        + cast(_sustained_met(t), Integer)
+        + cast(f.awards >= t.min_awards, Integer)
+    )
+
+
+def _sustained_met(t: Thresholds) -> ColumnElement[bool]:
+    f = innovation_figures.c
+    return func.coalesce(f.verdict == "sustained", false()) if t.require_sustained else true()
+
+
 def _figures(t: Thresholds, where: Sequence[ColumnElement[bool]] = ()) -> Subquery:
     """Per innovation: the figures, each criterion's verdict and the number met.
 
-    The figures come from three aggregates over the whole tables (hash-joined to the
-    innovations), so a page costs one pass over each table, not one query per innovation.
+    The figures are the kept rows of `innovation_figures` (exact in the writing transaction,
+    see `app.models.figures`), so a page reads one row per candidate it shows. Under the
+    default thresholds the ranking is a walk of a candidates index, in the page's order.
+    Under other thresholds the criteria met are computed from each candidate's kept row and
+    the candidates are sorted (a pass over the kept rows of the candidates, no aggregate over
+    the base tables).
     """
-    i, c, a = Innovation, Commitment, SustainabilityAssessment
-    live = (
-        select(
-            c.innovation_id.label("innovation_id"),
-            func.count().label("replicas"),
-            func.count(distinct(c.adopter_province_code))
-            .filter(c.adopter_province_code.is_distinct_from(i.province_code))
-            .label("other_provinces"),
-        )
-        .join(i, i.id == c.innovation_id)
-        .where(c.status.in_(LIVE_STATUSES))
-        .group_by(c.innovation_id)
-        .subquery("live")
-    )
-    # The assessment of the innovation at its origin with the highest period.
-    latest = (
-        select(a.innovation_id, a.verdict, a.score, a.period)
-        .where(a.innovation_id.is_not(None))
-        .ext(distinct_on(a.innovation_id))
-        .order_by(a.innovation_id, a.period.desc())
-        .subquery("latest")
-    )
-    won = (
-        select(Award.innovation_id, func.count().label("awards"))
-        .group_by(Award.innovation_id)
-        .subquery("won")
-    )
-    replicas = func.coalesce(live.c.replicas, 0)
-    other_provinces = func.coalesce(live.c.other_provinces, 0)
-    awards = func.coalesce(won.c.awards, 0)
-    replicas_met = replicas >= t.min_replicas
-    provinces_met = other_provinces >= t.min_other_provinces
-    sustained_met = (
-        func.coalesce(latest.c.verdict == "sustained", false()) if t.require_sustained else true()
-    )
-    awards_met = awards >= t.min_awards
-    met = (
-        cast(replicas_met, Integer)
-        + cast(provinces_met, Integer)
-        + cast(sustained_met, Integer)
-        + cast(awards_met, Integer)
-    )
+    f = innovation_figures.c
     return (
         select(
-            i.id.label("id"),
-            i.title.label("title"),
-            i.province_code.label("province_code"),
-            i.scale.label("scale"),
-            i.status.label("status"),
-            replicas.label("replicas"),
-            other_provinces.label("other_provinces"),
-            latest.c.verdict.label("verdict"),
-            latest.c.score.label("score"),
-            latest.c.period.label("period"),
-            awards.label("awards"),
-            replicas_met.label("replicas_met"),
-            provinces_met.label("provinces_met"),
-            sustained_met.label("sustained_met"),
-            awards_met.label("awards_met"),
-            met.label("met"),
+            f.innovation_id.label("id"),
+            Innovation.title.label("title"),
+            f.province_code.label("province_code"),
+            f.scale.label("scale"),
+            f.status.label("status"),
+            f.replicas.label("replicas"),
+            f.other_provinces.label("other_provinces"),
+            f.verdict.label("verdict"),
+            f.score.label("score"),
+            f.period.label("period"),
+            f.awards.label("awards"),
+            (f.replicas >= t.min_replicas).label("replicas_met"),
+            (f.other_provinces >= t.min_other_provinces).label("provinces_met"),
+            _sustained_met(t).label("sustained_met"),
+            (f.awards >= t.min_awards).label("awards_met"),
+            _met(t).label("met"),
         )
-        .select_from(i)
-        .outerjoin(live, live.c.innovation_id == i.id)
-        .outerjoin(latest, latest.c.innovation_id == i.id)
-        .outerjoin(won, won.c.innovation_id == i.id)
+        .select_from(innovation_figures)
+        .join(Innovation, Innovation.id == f.innovation_id)
         .where(*where)
         .subquery("figures")
     )
 
 
 def candidate_filters(province: str | None) -> list[ColumnElement[bool]]:
-    """Published innovations not yet national (optionally of one province)."""
-    where = [Innovation.status == "published", Innovation.scale != "national"]
+    """Published innovations not yet national (optionally of one province): the predicate
+    of the candidates indexes, on the kept rows."""
+    f = innovation_figures.c
+    # Written into the statement (not bound), so that a prepared statement's generic plan
+    # still matches the indexes' predicate.
+    where = [f.status == literal_column("'published'"), f.scale != literal_column("'national'")]
     if province is not None:
-        where.append(Innovation.province_code == province)
+        where.append(f.province_code == province)
     return where
 
 
@@ -186,15 +171,19 @@ async def count_candidates(
     *,
     criteria_total: int,
     only_eligible: bool,
-) -> int:
-    stmt, _ = _candidates(t, where, criteria_total, only_eligible)
-    return int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+) -> Total:
+    """Exact up to `TOTAL_CAP`, else the planner's estimate (flagged)."""
+    f = innovation_figures.c
+    stmt = select(f.innovation_id).where(*where)
+    if only_eligible:
+        stmt = stmt.where(_met(t) == criteria_total)
+    return await capped_total(session, stmt)
 
 
 async def evidence_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any | None:
     """The innovation's figures under the default thresholds, with the read model's extras
     (replications by status, provinces reached, awards): one statement."""
-    figures = _figures(DEFAULT_THRESHOLDS, [Innovation.id == innovation_id])
+    figures = _figures(DEFAULT_THRESHOLDS, [innovation_figures.c.innovation_id == innovation_id])
     c = Commitment
     by_status = (
         select(c.status, func.count().label("n"))

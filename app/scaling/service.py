@@ -104,14 +104,17 @@ async def list_candidates(
     )
     items = [_candidate(r, t) for r in rows[:limit]]
     cursor_after = next_cursor(rows, limit, name, lambda r: [r.met, r.replicas, r.id])
-    total = (
-        await repository.count_candidates(
-            session, t, where, criteria_total=CRITERIA_TOTAL, only_eligible=only_eligible
-        )
-        if include_total
-        else None
+    if not include_total:
+        return Page[Candidate](items=items, next_cursor=cursor_after)
+    total = await repository.count_candidates(
+        session, t, where, criteria_total=CRITERIA_TOTAL, only_eligible=only_eligible
     )
-    return Page[Candidate](items=items, next_cursor=cursor_after, total=total)
+    return Page[Candidate](
+        items=items,
+        next_cursor=cursor_after,
+        total=total.value,
+        total_is_estimate=total.estimate,
+    )
 
 
 async def evidence_of(session: AsyncSession, innovation_id: uuid.UUID) -> Evidence:

@@ -1,7 +1,8 @@
 """SQL of sustainability monitoring: rubrics, assessments and the derived lists.
 
-Every list page is one statement: the due and at-risk lists are computed in SQL for all
-subjects at once (an aggregate per subject, a window over each subject's periods).
+Every list page is one statement: the due list reads the kept `due_subjects` in index order,
+the at-risk list is computed in SQL for all subjects at once (a window over each subject's
+periods).
 """
 
 from __future__ import annotations
@@ -13,27 +14,22 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    Date,
-    Text,
     and_,
-    cast,
+    case,
     false,
     func,
     literal,
-    literal_column,
-    null,
     or_,
     select,
-    true,
-    union_all,
 )
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_page
+from app.core.totals import Total, capped_total
+from app.models.figures import due_subjects
 from app.models.innovation import Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
@@ -42,9 +38,9 @@ from app.models.sustainability import SustainabilityAssessment, SustainabilityRu
 SA = SustainabilityAssessment
 # A score that fell by this much or more since the subject's previous assessment is at risk.
 SCORE_DROP = 15
+# Commitments in the due list's scope (kept as `due_subjects.in_scope` by the migration
+# `20261205_1340`, with the innovations that are published).
 DUE_COMMITMENT_STATUSES = ("launched", "sustained")
-# Sort stand-in for "never assessed" (sorts first), as in the innovations' launch sort.
-NEVER = literal_column("'1900-01-01'::date", Date)
 
 # --- Rubrics ------------------------------------------------------------------------------
 
@@ -163,87 +159,65 @@ class SubjectFilters:
     province: str | None = None
 
 
-def _last_assessment(subject: Any, subject_id: Any) -> Any:
-    """The subject's latest `assessed_on` and highest period (one row, NULLs when none)."""
-    return (
-        select(
-            func.max(SA.assessed_on).label("last_assessed_on"),
-            func.max(SA.period).label("last_period"),
-        )
-        .where(subject == subject_id)
-        .lateral()
-    )
+def _due_where(f: SubjectFilters, year_ago: date) -> list[ColumnElement[bool]]:
+    """Subjects in scope with no assessment made after `year_ago` (never assessed ones have
+    the key 1900-01-01) and, for an innovation, launched (else registered) by then."""
+    d = due_subjects.c
+    where: list[ColumnElement[bool]] = [
+        d.in_scope,
+        d.assessed_key <= year_ago,
+        or_(d.eligible_on.is_(None), d.eligible_on <= year_ago),
+    ]
+    if f.subject_type == "innovation":
+        where.append(d.innovation_id.is_not(None))
+    elif f.subject_type == "commitment":
+        where.append(d.commitment_id.is_not(None))
+    if f.province is not None:
+        where.append(d.province_code == f.province)
+    return where
 
 
 def _due_subjects(f: SubjectFilters, year_ago: date) -> Any:
     """Published innovations launched (else registered) a year ago or more, and launched or
-    sustained commitments, with no assessment made after `year_ago`: one union."""
-    branches: list[Any] = []
-    if f.subject_type in (None, "innovation"):
-        last = _last_assessment(SA.innovation_id, Innovation.id)
-        launched = func.coalesce(Innovation.launched_on, cast(Innovation.created_at, Date))
-        innovations = (
-            select(
-                literal("innovation").label("subject_type"),
-                Innovation.id.label("subject_id"),
-                Innovation.id.label("innovation_id"),
-                cast(null(), UUID(as_uuid=True)).label("commitment_id"),
-                Innovation.id.label("source_innovation_id"),
-                Innovation.title.label("source_innovation_title"),
-                cast(null(), Text).label("adopter_name"),
-                Innovation.province_code.label("province_code"),
-                Innovation.status.label("status"),
-                Innovation.launched_on.label("launched_on"),
-                last.c.last_assessed_on,
-                last.c.last_period,
-            )
-            .join(last, true())
-            .where(
-                Innovation.status == "published",
-                launched <= year_ago,
-                or_(last.c.last_assessed_on.is_(None), last.c.last_assessed_on <= year_ago),
-            )
+    sustained commitments, with no assessment made after `year_ago`.
+
+    Read from `due_subjects` (each subject's latest assessment, kept in the writing
+    transaction, see `app.models.figures`): innovations and commitments are rows of one index,
+    so a page is a walk of that index in the page's order (the whole list, behind the
+    province or behind the subject kind), and the titles and names are looked up for the
+    page's rows only."""
+    d = due_subjects.c
+    is_innovation = d.innovation_id.is_not(None)
+    return (
+        select(
+            case((is_innovation, literal("innovation")), else_=literal("commitment")).label(
+                "subject_type"
+            ),
+            d.subject_id.label("subject_id"),
+            d.innovation_id.label("innovation_id"),
+            d.commitment_id.label("commitment_id"),
+            Innovation.id.label("source_innovation_id"),
+            Innovation.title.label("source_innovation_title"),
+            Institution.name.label("adopter_name"),
+            d.province_code.label("province_code"),
+            func.coalesce(Commitment.status, Innovation.status).label("status"),
+            case((is_innovation, Innovation.launched_on)).label("launched_on"),
+            d.last_assessed_on.label("last_assessed_on"),
+            d.last_period.label("last_period"),
+            d.assessed_key.label("assessed_key"),
         )
-        if f.province is not None:
-            innovations = innovations.where(Innovation.province_code == f.province)
-        branches.append(innovations)
-    if f.subject_type in (None, "commitment"):
-        last = _last_assessment(SA.commitment_id, Commitment.id)
-        commitments = (
-            select(
-                literal("commitment").label("subject_type"),
-                Commitment.id.label("subject_id"),
-                cast(null(), UUID(as_uuid=True)).label("innovation_id"),
-                Commitment.id.label("commitment_id"),
-                Commitment.innovation_id.label("source_innovation_id"),
-                Innovation.title.label("source_innovation_title"),
-                Institution.name.label("adopter_name"),
-                Commitment.adopter_province_code.label("province_code"),
-                Commitment.status.label("status"),
-                cast(null(), Date).label("launched_on"),
-                last.c.last_assessed_on,
-                last.c.last_period,
-            )
-            .join(Innovation, Innovation.id == Commitment.innovation_id)
-            .join(Institution, Institution.id == Commitment.adopter_institution_id)
-            .join(last, true())
-            .where(
-                Commitment.status.in_(DUE_COMMITMENT_STATUSES),
-                or_(last.c.last_assessed_on.is_(None), last.c.last_assessed_on <= year_ago),
-            )
-        )
-        if f.province is not None:
-            commitments = commitments.where(Commitment.adopter_province_code == f.province)
-        branches.append(commitments)
-    return union_all(*branches).subquery("due")
+        .select_from(due_subjects)
+        .outerjoin(Commitment, Commitment.id == d.commitment_id)
+        .join(Innovation, Innovation.id == func.coalesce(d.innovation_id, Commitment.innovation_id))
+        .outerjoin(Institution, Institution.id == Commitment.adopter_institution_id)
+        .where(*_due_where(f, year_ago))
+        .subquery("due")
+    )
 
 
 def due_sort(due: Any) -> tuple[SortKey, ...]:
     """Never assessed first, then the longest since the last assessment."""
-    return (
-        SortKey(func.coalesce(due.c.last_assessed_on, NEVER)),
-        SortKey(due.c.subject_id),
-    )
+    return (SortKey(due.c.assessed_key), SortKey(due.c.subject_id))
 
 
 async def list_due(
@@ -260,9 +234,10 @@ async def list_due(
     return rows, [list(r[width:]) for r in rows]
 
 
-async def count_due(session: AsyncSession, f: SubjectFilters, year_ago: date) -> int:
-    due = _due_subjects(f, year_ago)
-    return int(await session.scalar(select(func.count()).select_from(due)) or 0)
+async def count_due(session: AsyncSession, f: SubjectFilters, year_ago: date) -> Total:
+    """Exact up to `TOTAL_CAP`, else the planner's estimate (flagged)."""
+    stmt = select(due_subjects.c.subject_id).where(*_due_where(f, year_ago))
+    return await capped_total(session, stmt)
 
 
 # --- At risk: the latest assessment is weak, or the score fell --------------------------

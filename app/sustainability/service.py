@@ -380,9 +380,15 @@ async def list_due(
         )
         for r in rows[:limit]
     ]
-    total = await repository.count_due(session, filters, year_ago) if include_total else None
+    cursor_after = next_cursor(keys, limit, DUE_SORT, list)
+    if not include_total:
+        return Page[DueItem](items=items, next_cursor=cursor_after)
+    total = await repository.count_due(session, filters, year_ago)
     return Page[DueItem](
-        items=items, next_cursor=next_cursor(keys, limit, DUE_SORT, list), total=total
+        items=items,
+        next_cursor=cursor_after,
+        total=total.value,
+        total_is_estimate=total.estimate,
     )
 
 

@@ -284,4 +284,4 @@ async def test_a_page_is_one_statement_however_many_candidates(
     with_eleven = await statements_for_a_page()
 
     assert len(with_eleven) == len(with_one)
-    assert len([s for s in with_eleven if "FROM innovations" in s]) == 1
+    assert len([s for s in with_eleven if "FROM innovation_figures" in s]) == 1
