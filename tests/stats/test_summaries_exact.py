@@ -6,9 +6,10 @@ date changed), status transitions, progress reports one by one and in batches, s
 assessments, scaling proposals with their review and decision. After each step every figure of
 `/stats/overview`, `/stats/provinces` and `/stats/replication-flows` (all, per programme and
 per fiscal year), as `app.stats.repository` reads it from the tallies, is compared with
-`app.stats.recompute`, which computes it from the base tables; now and then the tallies are
-compacted, which must change nothing. A write the API refuses (an illegal move, a rule) is a
-step too: it must leave the figures as they were.
+`app.stats.recompute`, which computes it from the base tables, and every kept row of the
+candidates and due lists with `tests/dashboards/figures.py`'s recomputation; now and then the
+tallies are compacted, which must change nothing. A write the API refuses (an illegal move,
+a rule) is a step too: it must leave the figures as they were.
 
 `EXACTNESS_STEPS` (default 120) and `EXACTNESS_SEED` draw another sequence; the steps drawn
 and the successes per kind are printed.
@@ -34,6 +35,7 @@ from app.core.security import Role
 from app.models.replication import COMMITMENT_STATUSES
 from app.stats import recompute, repository
 from tests.conftest import MakeKey, bearer
+from tests.dashboards.figures import mismatches
 from tests.test_examples import SCHEMA
 from tests.test_openapi import examples_of
 
@@ -293,6 +295,9 @@ async def test_kept_figures_equal_a_recomputation_after_every_write(
         kept = await figures(session, repository, flow_filters)
         base = await figures(session, recompute, flow_filters)
         assert kept == base, f"step {step} ({kind.__name__}, HTTP {status}) seed {SEED}"
+        # The dashboard lists' kept rows (candidates, due subjects) on the same walk.
+        found = await mismatches(await session.connection())
+        assert found == [], f"step {step} ({kind.__name__}, HTTP {status}) seed {SEED}"
 
     with capsys.disabled():
         print(
