@@ -156,8 +156,10 @@ async def test_kept_rows_follow_the_writes_the_api_does_not_make(
     """Deletes and changes of keys, straight in SQL: each statement leaves the kept rows
     equal to a recomputation."""
     statements = [
-        # An award moves to another innovation, then one is deleted.
-        "UPDATE awards SET innovation_id = (SELECT id FROM innovations ORDER BY id LIMIT 1)"
+        # An award moves to an innovation that has none (so no other award of the same
+        # competition, year and tier), then one is deleted.
+        "UPDATE awards SET innovation_id = (SELECT id FROM innovations i WHERE NOT EXISTS"
+        " (SELECT 1 FROM awards a WHERE a.innovation_id = i.id) ORDER BY id LIMIT 1)"
         " WHERE id = (SELECT id FROM awards ORDER BY id DESC LIMIT 1)",
         "DELETE FROM awards WHERE id = (SELECT id FROM awards ORDER BY id LIMIT 1)",
         # Live commitments move to another province, and to another status.
