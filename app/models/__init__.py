@@ -29,6 +29,7 @@ from app.models.replication import (
 from app.models.scaling import ScalingProposal
 from app.models.summaries import (
     commitment_deadline_tallies,
+    commitment_flow_tallies,
     commitment_tallies,
     innovation_tallies,
     verdict_tallies,
@@ -69,6 +70,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "commitment_deadline_tallies",
+    "commitment_flow_tallies",
     "commitment_tallies",
     "due_subjects",
     "innovation_figures",

@@ -5,8 +5,9 @@ a statement inserted, changed or deleted, one row per key with the change of the
 a sum where one is kept). A figure is the sum of its key's deltas, so it is exact the moment
 the writing transaction commits, and concurrent writers never wait on a shared counter row.
 `compact_tallies()` folds the deltas into one row per key from time to time; the sums do not
-change when it does. The migration `20261205_1330` holds the triggers; `app.stats.repository`
-reads the tallies, and `app.stats.recompute` computes the same figures from the base tables.
+change when it does. The migrations `20261205_1330` and `20261206_0300` hold the triggers;
+`app.stats.repository` reads the tallies, and `app.stats.recompute` computes the same figures
+from the base tables.
 """
 
 from __future__ import annotations
@@ -38,7 +39,20 @@ commitment_tallies = Table(
     "commitment_tallies",
     Base.metadata,
     _delta_id(),
-    Column("program_id", UUID(as_uuid=True), nullable=False),
+    Column("program_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("origin_province_code", String(2)),
+    Column("adopter_province_code", String(2)),
+    Column("status", String(16), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("progress_sum", Numeric, nullable=False),
+)
+
+# The same counts and progress sums over every programme, keyed by the two provinces and the
+# status alone (a few thousand keys at most): the figures not filtered by programme read these.
+commitment_flow_tallies = Table(
+    "commitment_flow_tallies",
+    Base.metadata,
+    _delta_id(),
     Column("origin_province_code", String(2)),
     Column("adopter_province_code", String(2)),
     Column("status", String(16), nullable=False),
@@ -72,6 +86,7 @@ verdict_tallies = Table(
 SUMMARY_TABLES: tuple[str, ...] = (
     "innovation_tallies",
     "commitment_tallies",
+    "commitment_flow_tallies",
     "commitment_deadline_tallies",
     "verdict_tallies",
     # app/models/figures.py: the dashboard lists' kept rows.

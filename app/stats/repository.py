@@ -21,6 +21,7 @@ from app.models.replication import COMMITMENT_STATUSES
 from app.models.scaling import ScalingProposal
 from app.models.summaries import (
     commitment_deadline_tallies,
+    commitment_flow_tallies,
     commitment_tallies,
     innovation_tallies,
     verdict_tallies,
@@ -34,7 +35,8 @@ from app.stats.recompute import (
     province_statement,
 )
 
-innovations, commitments = innovation_tallies.c, commitment_tallies.c
+innovations, commitments = innovation_tallies.c, commitment_flow_tallies.c
+by_program = commitment_tallies.c
 deadlines, verdicts = commitment_deadline_tallies.c, verdict_tallies.c
 
 
@@ -124,21 +126,24 @@ async def provinces(session: AsyncSession) -> Sequence[Any]:
 async def replication_flows(
     session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
 ) -> Sequence[Any]:
-    """Commitments that are not cancelled, per (origin province, adopter province)."""
+    """Commitments that are not cancelled, per (origin province, adopter province): from the
+    tally over every programme, or the one by programme when a programme or year is asked."""
+    scoped = program_id is not None or fiscal_year is not None
+    tally = by_program if scoped else commitments
     where = [
-        commitments.status != "cancelled",
-        *program_filter(commitments.program_id, program_id, fiscal_year),
+        tally.status != "cancelled",
+        *(program_filter(by_program.program_id, program_id, fiscal_year) if scoped else ()),
     ]
     flows = (
         select(
-            commitments.origin_province_code.label("origin"),
-            commitments.adopter_province_code.label("adopter"),
-            total(commitments.n).label("commitments"),
-            total(commitments.n, commitments.status.in_(LAUNCHED_STATUSES)).label("launched"),
+            tally.origin_province_code.label("origin"),
+            tally.adopter_province_code.label("adopter"),
+            total(tally.n).label("commitments"),
+            total(tally.n, tally.status.in_(LAUNCHED_STATUSES)).label("launched"),
         )
         .where(*where)
-        .group_by(commitments.origin_province_code, commitments.adopter_province_code)
-        .having(func.sum(commitments.n) != 0)
+        .group_by(tally.origin_province_code, tally.adopter_province_code)
+        .having(func.sum(tally.n) != 0)
         .subquery("flows")
     )
     return (await session.execute(named_flows(flows))).all()

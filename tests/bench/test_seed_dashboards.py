@@ -142,11 +142,12 @@ async def test_the_inserts_filled_the_summaries(db: asyncpg.Connection) -> None:
     assert await db.fetchval("SELECT sum(n) FROM innovation_tallies") == await db.fetchval(
         "SELECT count(*) FROM innovations"
     )
-    assert (
-        await db.fetchval("SELECT sum(progress_sum) FROM commitment_tallies")
-        == (await db.fetchval("SELECT sum(progress) FROM commitments"))
-        > Decimal(0)
-    )
+    for tally in ("commitment_tallies", "commitment_flow_tallies"):
+        assert (
+            await db.fetchval(f"SELECT sum(progress_sum) FROM {tally}")  # noqa: S608
+            == (await db.fetchval("SELECT sum(progress) FROM commitments"))
+            > Decimal(0)
+        ), tally
     assert await db.fetchval("SELECT sum(n) FROM verdict_tallies") == await db.fetchval(
         "SELECT count(DISTINCT (innovation_id, commitment_id)) FROM sustainability_assessments"
     )
