@@ -62,12 +62,13 @@ commitment_flow_tallies = Table(
 
 # Commitments still under way (committed, in progress, stalled) per province of the adopter
 # and target launch date: those dated before today are overdue, whatever day today is.
+# Compaction folds a province's past dates into one row dated -infinity (a past date stays past).
 commitment_deadline_tallies = Table(
     "commitment_deadline_tallies",
     Base.metadata,
     _delta_id(),
     Column("adopter_province_code", String(2)),
-    Column("target_launch_on", Date, nullable=False),
+    Column("target_launch_on", Date, nullable=False, index=True),
     Column("n", BigInteger, nullable=False),
 )
 
