@@ -50,9 +50,10 @@ def measure(url: URL, cwd: Path, requests: int, exports: int) -> dict[str, dict[
     with serve(url, workers=1, cwd=cwd) as base, httpx.Client(base_url=base, timeout=900) as c:
         for path in run.DASHBOARDS:
             timed(c, path)
-            ms = sorted(timed(c, path)[0] * 1000 for _ in range(requests))
-            p99 = ms[-(-99 * len(ms) // 100) - 1]  # nearest rank: the largest of under 100
-            out[path] = {"median_ms": round(statistics.median(ms[:3]), 1), "p99_ms": round(p99, 1)}
+            ms = [timed(c, path)[0] * 1000 for _ in range(requests)]
+            first3 = statistics.median(ms[:3])  # in the order they ran
+            p99 = sorted(ms)[-(-99 * len(ms) // 100) - 1]  # nearest rank: the largest of < 100
+            out[path] = {"median_ms": round(first3, 1), "p99_ms": round(p99, 1)}
             print(f"    {path:<58} {cell(out[path])}", flush=True)
         runs = [timed(c, EXPORT) for _ in range(exports)]
         seconds = statistics.median(s for s, _ in runs)

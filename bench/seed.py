@@ -78,366 +78,53 @@ LOAD_SETTINGS = {
 # its events), next to any a caller made before.
 TABLES = ("api_keys", *LOADED)
 
-# Innovation activity per province: population in millions (2020 census, the Papua
-# provinces split in 2022), the six Papua provinces damped to a long tail.
-PROVINCE_WEIGHTS: dict[str, float] = {
-    "11": 5.3, "12": 14.8, "13": 5.5, "14": 6.4, "15": 3.6, "16": 8.5, "17": 2.0,
-    "18": 9.0, "19": 1.5, "21": 2.1, "31": 10.6, "32": 48.3, "33": 36.5, "34": 3.7,
-    "35": 41.0, "36": 11.9, "51": 4.3, "52": 5.3, "53": 5.3, "61": 5.4, "62": 2.7,
-    "63": 4.1, "64": 3.8, "65": 0.7, "71": 2.6, "72": 3.0, "73": 9.1, "74": 2.6,
-    "75": 1.2, "76": 1.4, "81": 1.8, "82": 1.3, "91": 0.35, "92": 0.2, "93": 0.18,
-    "94": 0.3, "95": 0.25, "96": 0.2,
-}  # fmt: skip
-
-# Agencies of every regency, city and province government: (key, kind, name before the
-# region's name). "gov" is the government itself.
-AGENCIES: tuple[tuple[str, str, str], ...] = (
-    ("gov", "government", "Pemerintah"),
-    ("dinkes", "regional_agency", "Dinas Kesehatan"),
-    ("rsud", "hospital", "RSUD"),
-    ("disdik", "regional_agency", "Dinas Pendidikan"),
-    ("disdukcapil", "regional_agency", "Dinas Kependudukan dan Pencatatan Sipil"),
-    ("dpmptsp", "regional_agency", "Dinas Penanaman Modal dan PTSP"),
-    ("dinsos", "regional_agency", "Dinas Sosial"),
-    ("diskumdag", "regional_agency", "Dinas Koperasi, UKM dan Perdagangan"),
-    ("bapenda", "regional_agency", "Badan Pendapatan Daerah"),
-    ("dlh", "regional_agency", "Dinas Lingkungan Hidup"),
-    ("bappeda", "regional_agency", "Badan Perencanaan Pembangunan Daerah"),
-    ("bkpsdm", "regional_agency", "Badan Kepegawaian dan Pengembangan SDM"),
-    ("satpolpp", "regional_agency", "Satuan Polisi Pamong Praja"),
-    ("distan", "regional_agency", "Dinas Pertanian dan Ketahanan Pangan"),
-    ("dpupr", "regional_agency", "Dinas Pekerjaan Umum dan Penataan Ruang"),
-    ("bpbd", "regional_agency", "Badan Penanggulangan Bencana Daerah"),
-    ("diskominfo", "regional_agency", "Dinas Komunikasi dan Informatika"),
-)
-# National institutions (no region): key, kind, name.
-MINISTRIES: tuple[tuple[str, str, str], ...] = (
-    ("kemenkes", "ministry", "Kementerian Kesehatan"),
-    ("kemendikdasmen", "ministry", "Kementerian Pendidikan Dasar dan Menengah"),
-    ("kemendagri", "ministry", "Kementerian Dalam Negeri"),
-    ("kemensos", "ministry", "Kementerian Sosial"),
-    ("kemenkop", "ministry", "Kementerian Koperasi"),
-    ("kemenlh", "ministry", "Kementerian Lingkungan Hidup"),
-    ("kemenpanrb", "ministry", "Kementerian Pendayagunaan Aparatur Negara dan RB"),
-    ("kementan", "ministry", "Kementerian Pertanian"),
-    ("kemenpu", "ministry", "Kementerian Pekerjaan Umum"),
-    ("bnpb", "agency", "Badan Nasional Penanggulangan Bencana"),
-    ("komdigi", "ministry", "Kementerian Komunikasi dan Digital"),
-    ("bkpm", "ministry", "Kementerian Investasi dan Hilirisasi/BKPM"),
-)
+# The data set's words, names and weights, from bench/seed_data.json: per province its
+# innovation activity (population in millions, 2020 census, the six Papua provinces damped to
+# a long tail); the agencies of every regional government ("gov": the government itself) and
+# the ministries (key, kind, name); the sectors (see `Sector`); the texts of innovations,
+# action items (a pair of titles per place in the plan), reports, commitments and proposals,
+# each with its weight; award kinds (KIPP tiers as the service allows them, IGA and others);
+# the acronyms and the search terms (below).
+DATA: dict[str, Any] = json.loads((ROOT / "bench" / "seed_data.json").read_text("utf-8"))
+PROVINCE_WEIGHTS: dict[str, float] = DATA["province_weights"]
 
 
 @dataclass(frozen=True)
 class Sector:
     key: str
-    weight: float
+    weight: float  # share of innovations
     owners: dict[str, float]  # agency key → share of the sector's innovations it owns
     ministry: str
     digital: float  # share of digital innovations
-    topics: Sequence[str]
+    topics: Sequence[str]  # by popularity, Zipf-weighted
     problems: Sequence[str]
     beneficiaries: Sequence[str]
     tags: Sequence[str]
 
 
-# Each sector: its share of innovations, which agencies own its innovations, its ministry,
-# the share of digital innovations, and its words (topics by popularity, Zipf-weighted).
-SECTORS: tuple[Sector, ...] = (
-    Sector(
-        "health", 22, {"dinkes": 0.65, "rsud": 0.2, "gov": 0.15}, "kemenkes", 0.55,
-        ["Kesehatan Ibu dan Anak", "Posyandu", "Puskesmas", "Stunting", "Gizi Balita",
-         "Imunisasi", "Ambulans Desa", "Rujukan Pasien", "Kesehatan Lansia", "Kesehatan Jiwa",
-         "Persalinan Aman", "Demam Berdarah", "Kesehatan Remaja", "Tuberkulosis",
-         "Sanitasi Sehat", "Klinik Berhenti Merokok"],
-        ["Angka stunting pada balita masih tinggi.",
-         "Antrean pasien di puskesmas panjang dan waktu tunggu lama.",
-         "Ibu hamil di desa terpencil sulit menjangkau fasilitas kesehatan.",
-         "Cakupan imunisasi dasar belum mencapai target.",
-         "Rujukan pasien ke rumah sakit sering terlambat.",
-         "Kasus demam berdarah meningkat setiap musim hujan."],
-        ["ibu hamil dan balita", "pasien puskesmas", "warga lanjut usia",
-         "keluarga berisiko stunting", "remaja"],
-        ["kesehatan", "stunting", "posyandu", "puskesmas", "gizi"],
-    ),
-    Sector(
-        "education", 14, {"disdik": 0.85, "gov": 0.15}, "kemendikdasmen", 0.55,
-        ["Sekolah", "Literasi", "Beasiswa", "Guru", "PAUD", "Perpustakaan Desa",
-         "Anak Putus Sekolah", "Belajar Daring", "Sekolah Inklusi", "Numerasi",
-         "Pendidikan Karakter"],
-        ["Angka putus sekolah di desa masih tinggi.", "Minat baca siswa rendah.",
-         "Guru di daerah terpencil kekurangan pelatihan.",
-         "Anak usia dini belum terlayani PAUD."],
-        ["siswa sekolah dasar", "anak putus sekolah", "guru", "anak usia dini"],
-        ["pendidikan", "literasi", "sekolah"],
-    ),
-    Sector(
-        "population_administration", 11, {"disdukcapil": 0.85, "gov": 0.15}, "kemendagri",
-        0.8,
-        ["Kependudukan", "Akta Kelahiran", "KTP Elektronik", "Kartu Identitas Anak",
-         "Dokumen Kependudukan", "Pencatatan Sipil", "Akta Kematian", "Adminduk Desa"],
-        ["Warga harus datang berkali-kali ke kantor dinas untuk mengurus dokumen.",
-         "Banyak anak belum memiliki akta kelahiran.",
-         "Perekaman KTP elektronik di desa terpencil rendah."],
-        ["warga", "bayi baru lahir", "warga desa terpencil", "penyandang disabilitas"],
-        ["adminduk", "kependudukan"],
-    ),
-    Sector(
-        "licensing", 6, {"dpmptsp": 0.85, "gov": 0.15}, "bkpm", 0.85,
-        ["Perizinan", "Izin Usaha", "Perizinan Berusaha", "Persetujuan Bangunan Gedung",
-         "Izin Usaha Mikro", "Mal Pelayanan Publik"],
-        ["Proses perizinan memakan waktu berminggu-minggu.",
-         "Pelaku usaha mikro tidak memiliki izin usaha.",
-         "Persyaratan izin tersebar di banyak kantor."],
-        ["pelaku usaha", "investor", "usaha mikro dan kecil"],
-        ["perizinan", "investasi"],
-    ),
-    Sector(
-        "social_protection", 7, {"dinsos": 0.8, "gov": 0.2}, "kemensos", 0.5,
-        ["Bantuan Sosial", "Penyandang Disabilitas", "Warga Miskin", "Perlindungan Anak",
-         "Lansia Terlantar", "Rumah Singgah", "Perempuan Kepala Keluarga"],
-        ["Data penerima bantuan sosial tidak tepat sasaran.",
-         "Penyandang disabilitas sulit mengakses layanan publik.",
-         "Kasus kekerasan terhadap anak tidak terlaporkan."],
-        ["keluarga miskin", "penyandang disabilitas", "anak", "lansia"],
-        ["bansos", "disabilitas", "perlindungan-sosial"],
-    ),
-    Sector(
-        "economy", 9, {"diskumdag": 0.55, "bapenda": 0.3, "gov": 0.15}, "kemenkop", 0.55,
-        ["UMKM", "Pasar", "Pajak Daerah", "Retribusi", "Koperasi", "Ekonomi Kreatif",
-         "Desa Wisata", "Pasar Rakyat", "Pajak Bumi dan Bangunan"],
-        ["Pendapatan asli daerah dari pajak belum optimal.",
-         "Produk UMKM sulit menembus pasar.", "Pasar tradisional sepi pembeli."],
-        ["pelaku UMKM", "wajib pajak", "pedagang pasar"],
-        ["umkm", "pajak", "ekonomi"],
-    ),
-    Sector(
-        "environment", 6, {"dlh": 0.85, "gov": 0.15}, "kemenlh", 0.4,
-        ["Sampah", "Bank Sampah", "Air Bersih", "Sungai", "Hutan Kota", "Kantong Plastik",
-         "Kompos", "Energi Terbarukan"],
-        ["Sampah menumpuk di tempat pembuangan akhir.",
-         "Sungai tercemar limbah rumah tangga.",
-         "Warga kesulitan mendapatkan air bersih pada musim kemarau."],
-        ["warga", "rumah tangga", "sekolah"],
-        ["lingkungan", "sampah"],
-    ),
-    Sector(
-        "governance", 8, {"bappeda": 0.35, "bkpsdm": 0.3, "gov": 0.35}, "kemenpanrb", 0.65,
-        ["Pengaduan Masyarakat", "Perencanaan Pembangunan", "Keuangan Desa",
-         "Kinerja Pegawai", "Anggaran Daerah", "Musrenbang", "Reformasi Birokrasi",
-         "Kearsipan", "Absensi Pegawai"],
-        ["Pengaduan masyarakat tidak ditindaklanjuti tepat waktu.",
-         "Perencanaan pembangunan belum berbasis data.", "Kinerja aparatur sulit diukur."],
-        ["aparatur sipil negara", "pemerintah desa", "warga"],
-        ["tata-kelola", "birokrasi"],
-    ),
-    Sector(
-        "public_order", 2, {"satpolpp": 0.85, "gov": 0.15}, "kemendagri", 0.4,
-        ["Ketertiban Umum", "Pedagang Kaki Lima", "Keamanan Lingkungan", "Pemadam Kebakaran",
-         "Penegakan Perda"],
-        ["Pedagang kaki lima mengganggu ketertiban jalan.", "Waktu tanggap kebakaran lambat."],
-        ["warga", "pedagang kaki lima"],
-        ["ketertiban"],
-    ),
-    Sector(
-        "agriculture_food", 5, {"distan": 0.85, "gov": 0.15}, "kementan", 0.4,
-        ["Petani", "Pupuk", "Ketahanan Pangan", "Nelayan", "Irigasi", "Peternakan",
-         "Pertanian Organik", "Lumbung Pangan"],
-        ["Petani kesulitan mendapatkan pupuk tepat waktu.",
-         "Harga gabah jatuh saat panen raya.",
-         "Hasil tangkapan nelayan tidak terserap pasar."],
-        ["petani", "nelayan", "kelompok tani"],
-        ["pertanian", "pangan"],
-    ),
-    Sector(
-        "infrastructure", 3, {"dpupr": 0.85, "gov": 0.15}, "kemenpu", 0.4,
-        ["Jalan Desa", "Rumah Layak Huni", "Drainase", "Penerangan Jalan", "Jembatan Desa",
-         "Sanitasi"],
-        ["Kerusakan jalan lambat diperbaiki.", "Banyak rumah tidak layak huni."],
-        ["warga desa", "keluarga berpenghasilan rendah"],
-        ["infrastruktur"],
-    ),
-    Sector(
-        "disaster_response", 2, {"bpbd": 0.85, "gov": 0.15}, "bnpb", 0.55,
-        ["Bencana", "Banjir", "Tanggap Darurat", "Peringatan Dini", "Gempa", "Tanah Longsor",
-         "Kebakaran Hutan"],
-        ["Informasi peringatan dini bencana terlambat sampai ke warga.",
-         "Warga di daerah rawan banjir belum siap menghadapi bencana."],
-        ["warga daerah rawan bencana", "relawan"],
-        ["kebencanaan"],
-    ),
-    Sector(
-        "data_information", 4, {"diskominfo": 0.7, "bappeda": 0.15, "gov": 0.15}, "komdigi",
-        0.95,
-        ["Satu Data", "Data Terpadu", "Informasi Publik", "Statistik Sektoral",
-         "Aplikasi Layanan", "Internet Desa", "Command Center"],
-        ["Data antar perangkat daerah berbeda-beda.", "Informasi publik sulit diakses warga."],
-        ["perangkat daerah", "warga", "pemerintah desa"],
-        ["data", "digital"],
-    ),
-    Sector(
-        "other", 1, {"gov": 1.0}, "kemenpanrb", 0.5,
-        ["Pelayanan Publik", "Kelurahan", "Kecamatan"],
-        ["Layanan di kantor kecamatan lambat."],
-        ["warga"],
-        ["pelayanan-publik"],
-    ),
-)  # fmt: skip
-HEADS = {
-    "Layanan": 16, "Gerakan": 10, "Sistem Informasi": 9, "Pelayanan": 8, "Program": 7,
-    "Aplikasi": 6, "Inovasi": 4, "Kampung": 4, "Rumah": 4, "Gerai": 4, "Klinik": 3,
-    "Pojok": 3, "Kelas": 3, "Sahabat": 3, "Satgas": 2, "Forum": 2, "Gerobak": 1,
-}  # fmt: skip
-QUALIFIERS = {
-    "Terpadu": 10, "Keliling": 8, "Desa": 8, "Berbasis Masyarakat": 6, "Cepat": 5,
-    "Gratis": 4, "Satu Pintu": 4, "Ramah Anak": 3, "Mandiri": 4, "Jemput Bola": 5,
-    "Inklusif": 3, "Sehat": 4, "Bersama": 4, "Cerdas": 3,
-}  # fmt: skip
-DIGITAL_QUALIFIERS = {
-    "Digital": 14, "Online": 10, "Terintegrasi": 6, "Mobile": 4, "Berbasis Aplikasi": 4,
-    "Terpadu": 5, "Cepat": 3, "Satu Pintu": 3, "Cerdas": 3,
-}  # fmt: skip
-SUMMARY_TAILS = {
-    "Warga tidak perlu lagi datang ke kantor dinas.": 1,
-    "Petugas mendatangi warga hingga ke desa.": 1,
-    "Layanan dapat diakses setiap hari kerja.": 1,
-    "Dikerjakan bersama pemerintah desa dan kader.": 1,
-    "Menjadi contoh replikasi bagi daerah lain.": 1,
-}
-GENERIC_PROBLEMS = {
-    "Pelayanan masih manual dan berbasis kertas.": 1,
-    "Jarak ke kantor layanan jauh dan biaya transportasi mahal.": 1,
-    "Koordinasi antar perangkat daerah lemah.": 1,
-    "Warga belum mengetahui prosedur layanan.": 1,
-}
-DIGITAL_APPROACHES = {
-    "Warga mendaftar dan memantau layanan melalui aplikasi di ponsel.": 1,
-    "Data dicatat dalam sistem informasi yang terhubung antar perangkat daerah.": 1,
-    "Layanan dapat diajukan secara daring tanpa datang ke kantor.": 1,
-    "Pengaduan dan pemantauan melalui WhatsApp dan dasbor daring.": 1,
-}
-MANUAL_APPROACHES = {
-    "Petugas mendatangi warga secara jemput bola di desa.": 1,
-    "Kolaborasi dengan kader PKK, tokoh agama dan pemerintah desa.": 1,
-    "Layanan terpadu di kantor kecamatan setiap pekan.": 1,
-    "Pelatihan kader dan pendampingan rutin oleh petugas.": 1,
-}
-SUPPORT = {
-    "Didukung peraturan kepala daerah dan anggaran APBD.": 1,
-    "Dipantau setiap bulan oleh tim inovasi daerah.": 1,
-    "Melibatkan perguruan tinggi sebagai pendamping.": 1,
-    "Dana desa mendukung operasional di tingkat desa.": 1,
-    "": 2,
-}
-ITEM_TITLES = (
-    ("Pembentukan tim pelaksana replikasi", "Penyusunan regulasi kepala daerah"),
-    ("Pelatihan petugas dan kader", "Penyiapan sarana dan prasarana"),
-    ("Uji coba dan peluncuran layanan", "Sosialisasi kepada masyarakat"),
-)
-NARRATIVES = {
-    "Pelaksanaan sesuai rencana aksi.": 4,
-    "Koordinasi dengan daerah asal inovasi berjalan baik.": 2,
-    "Sosialisasi ke kecamatan dan desa telah dilakukan.": 2,
-    "Petugas telah mengikuti pelatihan dari tim pendamping.": 2,
-    "Sarana pendukung sedang disiapkan.": 2,
-    "Uji coba layanan di dua kecamatan.": 1,
-    "Data penerima manfaat diperbarui.": 1,
-}
-OBSTACLES = {
-    "": 14,
-    "Anggaran belum tersedia dalam APBD perubahan.": 2,
-    "Pergantian pejabat pelaksana.": 1,
-    "Jaringan internet di desa belum stabil.": 1,
-    "Keterbatasan jumlah petugas.": 1,
-    "Menunggu penetapan peraturan kepala daerah.": 1,
-}
-REPORTERS = {
-    "Sekretariat Tim Inovasi Daerah": 3,
-    "Operator Bappeda": 3,
-    "Admin Dinas": 2,
-    "Koordinator Replikasi": 2,
-    "Sistem e-Monev": 2,
-}
-MODIFICATIONS = {
-    "": 4,
-    "Penyesuaian dengan kondisi geografis daerah.": 2,
-    "Integrasi dengan aplikasi yang sudah ada.": 2,
-    "Skala uji coba di tiga kecamatan terlebih dahulu.": 1,
-    "Bahasa layanan disesuaikan dengan bahasa daerah.": 1,
-}
-STALL_REASONS = {
-    "Menunggu alokasi anggaran tahun berikutnya.": 3,
-    "Pergantian kepala perangkat daerah.": 2,
-    "Kendala jaringan dan sarana pendukung.": 1,
-}
-CANCEL_REASONS = {
-    "Kebijakan daerah berubah setelah pergantian kepala daerah.": 2,
-    "Anggaran dialihkan untuk penanganan bencana.": 1,
-    "Inovasi serupa sudah dikembangkan sendiri oleh daerah.": 2,
-    "Tidak sesuai dengan kebutuhan daerah.": 1,
-}
+SECTORS: tuple[Sector, ...] = tuple(Sector(**s) for s in DATA["sectors"])
 SUSTAIN_REASON = "Penilaian keberlanjutan: layanan berjalan dengan anggaran dan regulasi."
 LAUNCH_REASON = "Layanan hasil replikasi resmi diluncurkan."
 FIRST_REPORT_REASON = "first progress report"
 # Scaling proposals by status, who decides them, and their texts.
 REVIEWER = "Tim Penilai Glokalisasi Nasional (seed)"
 PROPOSALS = {"submitted": 20, "under_review": 20, "approved": 25, "rejected": 15, "deferred": 20}
-RATIONALES = {
-    "Direplikasi di beberapa daerah dan tetap berjalan setelah pergantian kepala daerah.": 2,
-    "Menjawab masalah yang sama di banyak daerah; biaya replikasi rendah.": 1,
-    "Mendapat penghargaan dan dinilai berkelanjutan; layak menjadi program yang lebih luas.": 1,
-}
-DECISION_NOTES = {
-    "approved": "Memenuhi kriteria; ditetapkan sebagai program bersama kementerian terkait.",
-    "rejected": "Replikasi belum cukup dan keberlanjutan di daerah asal belum terbukti.",
-    "deferred": "Dibahas kembali setelah penilaian keberlanjutan periode berikutnya.",
-}
 # Sustainability assessments: the share of subjects monitored, the share of the periods after
 # their start each is assessed in, and the shares of the three profiles whose indicators are
 # drawn (the rubric then gives the verdict): strong ones score 75 or more, weak ones under 60.
 MONITORED = {"innovation": 0.3, "commitment": 0.6}
 ASSESSED_PERIOD = 0.75
 PROFILES = {"innovation": (0.55, 0.85), "commitment": (0.5, 0.8)}  # below: strong, middle
-# Each indicator's value in the strong, middle and weak profile: weights, or SQL of a draw `{d}`.
-LEADERSHIP = {"yes": 3, "no": 3, "not_applicable": 4}
+# Each indicator's value in the strong, middle and weak profile: weights, or SQL of a draw `{d}`
+# (a null complaint_resolution_pct: no complaint channel).
 INDICATOR_DRAWS: dict[str, tuple[dict[str, float] | str, ...]] = {
-    "survived_leadership_change": ({"yes": 6, "not_applicable": 4}, LEADERSHIP, LEADERSHIP),
-    "legal_basis": ({"bylaw": 3, "head_regulation": 7},
-                    {"none": 15, "decree": 40, "head_regulation": 35, "bylaw": 10},
-                    {"none": 1, "decree": 2}),
-    "budget_years": ("2 + floor({d} * 2)::int", "floor({d} * 4)::int", "floor({d} * 2)::int"),
-    "in_regional_plan": ("true", "{d} < 0.5", "{d} < 0.4"),
-    "in_performance_indicators": ("true", "{d} < 0.4", "{d} < 0.3"),
-    "has_sop": ("true", "{d} < 0.6", "{d} < 0.5"),
-    "staff_count": ("3 + floor({d} * 10)::int", "floor({d} * 6)::int", "floor({d} * 3)::int"),
-    "beneficiaries_count": ("1000 + floor({d} ^ 2 * 50000)::bigint",
-                            "floor({d} ^ 2 * 20000)::bigint", "floor({d} ^ 2 * 5000)::bigint"),
-    "monitoring": ({"internal": 1, "public_survey": 1},
-                   {"none": 3, "internal": 5, "public_survey": 2}, {"none": 4, "internal": 6}),
-    # Null: no complaint channel.
-    "complaint_resolution_pct": ("80 + floor({d} * 21)::int",
-                                 "CASE WHEN {d} >= 0.3 THEN floor(({d} - 0.3) * 144)::int END",
-                                 "CASE WHEN {d} >= 0.5 THEN floor(({d} - 0.5) * 202)::int END"),
-}  # fmt: skip
+    k: tuple(v) for k, v in DATA["indicator_draws"].items()
+}
 
-# KIPP (KemenPANRB) tiers as the service allows them; IGA (Kemendagri) and others.
-AWARD_KINDS = {
-    ("KIPP", "top_99"): 45, ("KIPP", "top_45"): 22, ("KIPP", "top_5"): 4,
-    ("KIPP", "outstanding"): 6, ("IGA", "winner"): 6, ("IGA", "finalist"): 6,
-    ("IGA", "nominee"): 4, ("other", "winner"): 4, ("other", "other"): 3,
-}  # fmt: skip
-
-# Acronyms that open many titles: a Zipf distribution over these (the first are common in
-# titles, the last rare), then generated ones for the long tail.
-NAMED_ACRONYMS = (
-    "SIGAP", "SEHATI", "SIMPATI", "GEMAS", "SIPEKA", "LAKSA", "SIDAK", "SIKAP", "SIPINTAR",
-    "SIMANIS", "GERCEP", "SIAGA", "SIPANDU", "SAPA", "SIPADU", "SIKESAL", "TEMAN", "SIJAGO",
-)  # fmt: skip
-RARE_ACRONYMS = ("PIKOB", "SIMOLEK", "GENTAWAS", "SIRANTI", "PASTIKAN")
-_SYLLABLES = (
-    "PA", "KA", "MA", "TA", "LA", "DA", "RA", "SA", "NA", "GA", "BA", "JA", "PE", "KE",
-    "ME", "TE", "LE", "DE", "RE", "SE", "PI", "KI", "MI", "TI", "LI", "DI", "RI", "BI",
-    "PO", "KO", "MO", "TO", "LO", "DO", "RO", "SO", "PU", "KU", "MU", "TU", "LU", "DU",
-)  # fmt: skip
+# Acronyms that open many titles: a Zipf distribution over the named ones (the first are common
+# in titles, the last rare), then generated ones for the long tail.
+NAMED_ACRONYMS: tuple[str, ...] = tuple(DATA["named_acronyms"])
+RARE_ACRONYMS: tuple[str, ...] = tuple(DATA["rare_acronyms"])
 
 
 def _generated_acronyms(count: int) -> list[str]:
@@ -446,7 +133,7 @@ def _generated_acronyms(count: int) -> list[str]:
     out: list[str] = []
     while len(out) < count:
         word = rng.choice(("SI", "E-", "GE", "SA", "PI")) + "".join(
-            rng.choice(_SYLLABLES) for _ in range(rng.choice((1, 2, 2)))
+            rng.choice(DATA["syllables"]) for _ in range(rng.choice((1, 2, 2)))
         )
         if word not in taken:
             taken.add(word)
@@ -471,15 +158,7 @@ ACRONYM_SHARE = 0.45
 # innovations they find at 100,000 innovations: broad over half, common 5-10%, medium
 # 0.5-2%, rare under 0.1% (a few dozen); partial: beginnings of words in titles (trigram
 # search), 1.5-6%. tests/bench/test_seed.py checks the shares.
-SEARCH_TERMS: dict[str, tuple[str, ...]] = {
-    "broad": ("layanan", "warga", "desa"),
-    "common": ("digital", "puskesmas", "stunting", "pasar", "SIGAP", "umkm", "perizinan", "pajak"),
-    "medium": ("beasiswa", "SIPEKA", "gizi", "banjir", "bank sampah", "LAKSA", "bogor",
-               "kartu identitas anak", "ambulans", "koperasi"),
-    "rare": ("PIKOB", "SIMOLEK", "GENTAWAS", "SIRANTI", "PASTIKAN", "jayapura", "merauke",
-             "nabire"),
-    "partial": ("posyan", "kependu", "SIPEK", "perizin"),
-}  # fmt: skip
+SEARCH_TERMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in DATA["search_terms"].items()}
 
 
 # --- SQL building blocks ------------------------------------------------------------------
@@ -487,6 +166,11 @@ SEARCH_TERMS: dict[str, tuple[str, ...]] = {
 
 def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def value_rows(rows: Sequence[Sequence[str]]) -> str:
+    """The rows of text literals of a VALUES list."""
+    return ", ".join(f"({', '.join(map(lit, row))})" for row in rows)
 
 
 def text_array(values: Sequence[str]) -> str:
@@ -579,7 +263,6 @@ CAP_MS = f"(({epoch(SNAP)} + 43200) * 1000)"
 
 
 def _helpers_sql() -> list[str]:
-    agencies = ", ".join(f"({lit(k)}, {lit(kind)}, {lit(name)})" for k, kind, name in AGENCIES)
     sectors = [
         (
             lit(s.key),
@@ -598,7 +281,7 @@ def _helpers_sql() -> list[str]:
     ]
     return [
         f"""
-        CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {agencies}
+        CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {value_rows(DATA["agencies"])}
         """,
         f"""
         CREATE TEMP TABLE seed_sector (sector, owners, owner_bounds, adopter, ministry,
@@ -657,7 +340,6 @@ def _institutions_sql() -> str:
         f"to_timestamp(EXTRACT(epoch FROM TIMESTAMPTZ '2022-01-03 01:00:00+00') "
         f"+ floor({u('hashtextextended(i.key, 0)', 11)} * 60 * 86400))"
     )
-    ministries = ", ".join(f"({lit(k)}, {lit(kind)}, {lit(name)})" for k, kind, name in MINISTRIES)
     return f"""
     INSERT INTO institutions (id, name, kind, region_code, parent_id, created_at, updated_at)
     SELECT i.id, i.name, i.kind, i.region_code, i.parent_id, {created}, {created}
@@ -676,7 +358,7 @@ def _institutions_sql() -> str:
         FROM seed_region r CROSS JOIN seed_agency a
         UNION ALL
         SELECT {institution_id("NULL", "m.key")}, m.name, m.kind, NULL, NULL, '-:' || m.key
-        FROM (VALUES {ministries}) AS m (key, kind, name)
+        FROM (VALUES {value_rows(DATA["ministries"])}) AS m (key, kind, name)
     ) i
     ORDER BY 6, i.key
     """
@@ -931,8 +613,8 @@ def _commitments_stage_sql(innovations: int) -> str:
                + (181 + floor({u("t.cn", 224)} * 180)::bigint) * {day_ms}) END AS t2_ms,
            t.coordinator_key, t.reporter_key, t.reporter_role, t.ip,
            CASE t.status
-               WHEN 'stalled' THEN {pick(u("t.cn", 243), STALL_REASONS)}
-               WHEN 'cancelled' THEN {pick(u("t.cn", 243), CANCEL_REASONS)}
+               WHEN 'stalled' THEN {pick(u("t.cn", 243), DATA["stall_reasons"])}
+               WHEN 'cancelled' THEN {pick(u("t.cn", 243), DATA["cancel_reasons"])}
                WHEN 'launched' THEN {lit(LAUNCH_REASON)}
                WHEN 'sustained' THEN {lit(SUSTAIN_REASON)}
            END AS status_reason,
@@ -1001,11 +683,12 @@ def _innovations_sql() -> str:
         f"CASE WHEN {u(n, 131)} < {ACRONYM_SHARE} THEN {pick(u(n, 132), ACRONYMS)} || ' - ' "
         "ELSE '' END"
     )
-    head = pick(u(n, 133), HEADS)
+    head = pick(u(n, 133), DATA["heads"])
+    generic_problem = pick(u(n, 140), DATA["generic_problems"])
     qualifier = (
         f"CASE WHEN {u(n, 134)} < 0.45 THEN '' WHEN i.digital "
-        f"THEN ' ' || {pick(u(n, 135), DIGITAL_QUALIFIERS)} "
-        f"ELSE ' ' || {pick(u(n, 135), QUALIFIERS)} END"
+        f"THEN ' ' || {pick(u(n, 135), DATA['digital_qualifiers'])} "
+        f"ELSE ' ' || {pick(u(n, 135), DATA['qualifiers'])} END"
     )
     outcomes = f"""CASE WHEN i.status = 'draft' THEN ''
         ELSE CASE floor({u(n, 141)} * 4)::int
@@ -1025,13 +708,13 @@ def _innovations_sql() -> str:
            t.head || ' ' || lower(t.topic) || lower(t.qualifier) || ' untuk '
                || s.beneficiaries[1 + floor({u(n, 136)} * cardinality(s.beneficiaries))::int]
                || ' di ' || coalesce(r.label, 'seluruh Indonesia') || '. '
-               || {pick(u(n, 137), SUMMARY_TAILS)},
+               || {pick(u(n, 137), DATA["summary_tails"])},
            s.problems[1 + floor({u(n, 138)} * cardinality(s.problems))::int]
-               || CASE WHEN {u(n, 139)} < 0.4 THEN ' ' || {pick(u(n, 140), GENERIC_PROBLEMS)}
+               || CASE WHEN {u(n, 139)} < 0.4 THEN ' ' || {generic_problem}
                        ELSE '' END,
-           rtrim(CASE WHEN i.digital THEN {pick(u(n, 144), DIGITAL_APPROACHES)}
-                      ELSE {pick(u(n, 144), MANUAL_APPROACHES)} END
-                 || ' ' || {pick(u(n, 145), SUPPORT)}),
+           rtrim(CASE WHEN i.digital THEN {pick(u(n, 144), DATA["digital_approaches"])}
+                      ELSE {pick(u(n, 144), DATA["manual_approaches"])} END
+                 || ' ' || {pick(u(n, 145), DATA["support"])}),
            {outcomes},
            i.sector, i.form, i.digital, i.initiator, i.stage, i.launched_on, i.institution_id,
            i.region_code, i.province_code, i.replica_of_id, i.status,
@@ -1062,7 +745,7 @@ def _innovations_sql() -> str:
 
 
 def _awards_sql() -> str:
-    kinds = {f"{c}:{t}": w for (c, t), w in AWARD_KINDS.items()}
+    kinds = {f"{c}:{t}": w for c, t, w in DATA["award_kinds"]}
     award_kind = pick(u("i.n::bigint * 4 + j", 313), kinds)
     return f"""
     INSERT INTO awards (id, innovation_id, competition, year, tier, decree_number,
@@ -1141,7 +824,7 @@ def _commitments_sql() -> str:
         updated_at, version)
     SELECT c.id, c.program_id, c.innovation_id, c.adopter_id, c.adopter_region,
            c.adopter_prov, c.origin_prov, c.signed_on, c.target_launch_on,
-           {pick(u(t, 241), MODIFICATIONS)}, c.budget_idr,
+           {pick(u(t, 241), DATA["modifications"])}, c.budget_idr,
            CASE WHEN {u(t, 242)} < 0.5 THEN ''
                 ELSE 'Tim pendamping dari daerah asal inovasi' END,
            c.status,
@@ -1163,7 +846,7 @@ def _commitments_sql() -> str:
 def _item_columns() -> str:
     """Item `i` of commitment `c`: id, title, due date, weight and creation time (the same
     for the insert and for its event)."""
-    titles = ", ".join(f"{text_array(list(pair))}" for pair in ITEM_TITLES)
+    titles = ", ".join(f"{text_array(list(pair))}" for pair in DATA["item_titles"])
     return f"""
            {uid("c.cn", 4000, "i")} AS id,
            (ARRAY[{titles}])[i + CASE WHEN c.n_items = 2 AND i = 2 THEN 1 ELSE 0 END]
@@ -1216,12 +899,12 @@ def _reports_sql() -> str:
         narrative, obstacles, evidence_urls, reported_by, reporter_key_id, created_at)
     SELECT {report_id}, c.id, {report_as_of("c", "o.k")}, o.percent,
            CASE WHEN o.k = c.r THEN {_item_updates_json("c")} ELSE '[]'::jsonb END,
-           'Kemajuan ' || o.percent || '%. ' || {pick(u(key, 502), NARRATIVES)},
-           {pick(u(key, 503), OBSTACLES)},
+           'Kemajuan ' || o.percent || '%. ' || {pick(u(key, 502), DATA["narratives"])},
+           {pick(u(key, 503), DATA["obstacles"])},
            CASE WHEN {u(key, 504)} < 0.2
                 THEN ARRAY['https://e-monev.go.id/bukti/' || to_hex(o.cn) || '-' || o.k]
                 ELSE '{{}}'::text[] END,
-           {pick(u(key, 505), REPORTERS)}, c.reporter_key, {ts("o.ms")}
+           {pick(u(key, 505), DATA["reporters"])}, c.reporter_key, {ts("o.ms")}
     FROM (
         SELECT c.cn, k, {report_ms("c", "k")} AS ms, {report_percent("c", "k")} AS percent
         FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.r) k
@@ -1379,7 +1062,7 @@ def _proposals_sql() -> str:
     )
     count = " + ".join(f"({m})::int" for m in met.values())
     decided = "x.proposal IN ('approved', 'rejected', 'deferred')"
-    notes = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in DECISION_NOTES.items())
+    notes = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in DATA["decision_notes"].items())
     changed = "CASE x.proposal WHEN 'submitted' THEN x.p_ms WHEN 'under_review' THEN x.r_ms"
     return f"""
     INSERT INTO scaling_proposals (id, innovation_id, province_code, target_scale,
@@ -1415,7 +1098,7 @@ def _proposals_sql() -> str:
     )
     SELECT {uid("x.n", 7000)}, x.id, x.province_code, x.target_scale,
            CASE WHEN x.target_scale = 'provincial' THEN x.province_code END,
-           {pick(u("x.n", 710), RATIONALES)},
+           {pick(u("x.n", 710), DATA["rationales"])},
            jsonb_build_object(
                'taken_at', to_char(x.taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                'criteria', jsonb_build_object({evidence}),
