@@ -148,6 +148,20 @@ class SustainabilityAssessment(UUIDPrimaryKey, Timestamps, Versioned, Base):
             text("period DESC"),
             postgresql_include=["verdict", "province_code"],
         ),
+        # A subject's last assessment date (the due list's kept rows): its `max(assessed_on)`
+        # is one step back in its own entries, not a walk of every assessment by date.
+        Index(
+            "ix_sustainability_assessments_innovation_id_assessed_on",
+            "innovation_id",
+            "assessed_on",
+            postgresql_where=text("innovation_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_sustainability_assessments_commitment_id_assessed_on",
+            "commitment_id",
+            "assessed_on",
+            postgresql_where=text("commitment_id IS NOT NULL"),
+        ),
         Index(
             "ix_sustainability_assessments_assessed_on_id",
             text("assessed_on DESC"),

@@ -152,9 +152,11 @@ async def test_one_innovations_assessments_use_its_subject_index(
 
     assert "Seq Scan" not in {n["Node Type"] for n in on_assessments(plan)}, shown(plan)
     used = {n.get("Index Name") for n in nodes(plan)}
-    # Either index that leads with innovation_id serves it (the second is the statistics').
+    # Any index that leads with innovation_id serves it (the second is the statistics', the
+    # third the due list's kept rows').
     leading_innovation_id = {
         "uq_sustainability_assessments_innovation_id_period",
         "ix_sustainability_assessments_latest",
+        "ix_sustainability_assessments_innovation_id_assessed_on",
     }
     assert used & leading_innovation_id, shown(plan)
