@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 from app.core.config import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# `Session.info` key of a read session, whose every statement runs in autocommit: a read on
+# its own may take a pooled connection of its own (`app.core.driver.fetch_row`).
+AUTOCOMMIT_READS = "autocommit_reads"
 
 
 def _connect_args(settings: Settings) -> dict[str, Any]:
@@ -79,7 +82,9 @@ class Database:
         return cls(
             engine=engine,
             write_sessions=async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
-            read_sessions=async_sessionmaker(autocommit, expire_on_commit=False, autoflush=False),
+            read_sessions=async_sessionmaker(
+                autocommit, expire_on_commit=False, autoflush=False, info={AUTOCOMMIT_READS: True}
+            ),
         )
 
     async def dispose(self) -> None:

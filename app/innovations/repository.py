@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver import fetch_planned_per_call
+from app.core.driver import fetch_planned_per_call, fetch_row
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
 from app.core.repository import contains_folded, like_pattern, update_versioned
@@ -395,11 +395,8 @@ _GET_ROW = read_model().where(Innovation.id == bindparam("innovation_id"))
 
 
 async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
-    # On the session's connection, as Core: a read model needs none of the ORM's execution.
-    connection = await session.connection()
-    result = await connection.execute(_GET_ROW, {"innovation_id": innovation_id})
-    row: Mapping[str, Any] | None = result.mappings().first()
-    return row
+    # On the driver (see app.core.driver): the read by id is the service's busiest request.
+    return await fetch_row(session, _GET_ROW, {"innovation_id": innovation_id})
 
 
 async def get(session: AsyncSession, innovation_id: uuid.UUID) -> Innovation | None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.core.db import Database, create_engine
+from app.core.embedded import connect_kwargs
 from app.core.security import KEY_PREFIX
 from app.main import create_app
 from tests.conftest import bearer, problem
@@ -82,10 +85,16 @@ def _random_key() -> dict[str, str]:
     return bearer(KEY_PREFIX + secrets.token_urlsafe(32))
 
 
+# A read through the session, and the read by id, which draws its own pooled connection
+# (`app.core.driver.fetch_row`); the second answers 404 once the database is back.
+READS = [("/api/v1/regions", 200), (f"/api/v1/innovations/{uuid.uuid4()}", 404)]
+
+
+@pytest.mark.parametrize(("path", "_"), READS)
 async def test_read_is_503_with_retry_after_when_the_database_is_down(
-    refused: httpx.AsyncClient,
+    refused: httpx.AsyncClient, path: str, _: int
 ) -> None:
-    _unavailable(await refused.get("/api/v1/regions"))
+    _unavailable(await refused.get(path))
 
 
 async def test_keyed_read_is_503_not_401_when_the_database_is_down(
@@ -115,8 +124,11 @@ async def test_liveness_is_200_when_the_database_is_down(refused: httpx.AsyncCli
     assert r.json() == {"status": "ok"}
 
 
-async def test_read_is_503_when_the_database_never_answers(silent: httpx.AsyncClient) -> None:
-    r = await asyncio.wait_for(silent.get("/api/v1/regions"), timeout=10)
+@pytest.mark.parametrize(("path", "_"), READS)
+async def test_read_is_503_when_the_database_never_answers(
+    silent: httpx.AsyncClient, path: str, _: int
+) -> None:
+    r = await asyncio.wait_for(silent.get(path), timeout=10)
     _unavailable(r)
 
 
@@ -133,8 +145,9 @@ async def test_readiness_is_503_when_the_database_never_answers(
     _unavailable(await asyncio.wait_for(silent.get("/readyz"), timeout=10))
 
 
+@pytest.mark.parametrize(("path", "status"), READS)
 async def test_request_is_503_when_no_pooled_connection_frees_up_in_time(
-    database_url: URL,
+    database_url: URL, path: str, status: int
 ) -> None:
     """A busy database (pool exhausted) is a 503 too, after the pool timeout."""
     settings = Settings(db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=0.3)
@@ -146,9 +159,43 @@ async def test_request_is_503_when_no_pooled_connection_frees_up_in_time(
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             async with engine.connect() as held:
                 await held.exec_driver_sql("SELECT 1")
-                busy = await c.get("/api/v1/regions")
-            freed = await c.get("/api/v1/regions")
+                busy = await c.get(path)
+            freed = await c.get(path)
     finally:
         await engine.dispose()
     _unavailable(busy)
-    assert freed.status_code == 200
+    assert freed.status_code == status
+
+
+async def test_read_by_id_recovers_when_its_pooled_connection_is_terminated(
+    database_url: URL,
+) -> None:
+    """The read by id runs on a pooled connection of its own: when the server terminates it,
+    the read answers 503 at worst (never a 500), and the next read gets a live connection."""
+    settings = Settings(db_pool_size=1, db_max_overflow=0)
+    engine = create_engine(database_url, settings)
+    app = create_app(settings)
+    app.state.db = Database.from_engine(engine)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    path = f"/api/v1/innovations/{uuid.uuid4()}"
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            assert (await c.get(path)).status_code == 404
+            admin = await asyncpg.connect(**connect_kwargs(database_url))
+            try:
+                killed = await admin.fetchval(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                    " FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+                    database_url.database,
+                    "inovasi-hub",
+                )
+            finally:
+                await admin.close()
+            assert killed == 1
+            first = await c.get(path)
+            second = await c.get(path)
+    finally:
+        await engine.dispose()
+    if first.status_code != 404:
+        _unavailable(first)
+    assert second.status_code == 404
