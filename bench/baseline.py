@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 APPLICATION_NAME = "inovasi-baseline"
 API = "/api/v1"
+REPORTS = API + "/commitments/{commitment_id}/progress-reports"
 RELEVANCE = "relevance"
 
 
@@ -243,7 +244,7 @@ async def report_post(request: Request) -> Response:
     commitment_id = str(uuid.UUID(request.path_params["commitment_id"]))
     body = await request.body()
     doc = _report(json.loads(body), commitment_id)
-    location = f"{API}/commitments/{commitment_id}/progress-reports"
+    location = REPORTS.format(commitment_id=commitment_id)
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         principal = await _authenticate(conn, request)
         claim = await _claim(conn, request, principal, body)
@@ -379,11 +380,7 @@ def create_app() -> Starlette:
         routes=[
             Route(f"{API}/innovations", list_innovations, methods=["GET"]),
             Route(f"{API}/innovations/{{innovation_id}}", read_by_id, methods=["GET"]),
-            Route(
-                f"{API}/commitments/{{commitment_id}}/progress-reports",
-                report_post,
-                methods=["POST"],
-            ),
+            Route(REPORTS, report_post, methods=["POST"]),
             Route(f"{API}/progress-reports/batch", bulk_ingest, methods=["POST"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

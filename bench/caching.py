@@ -59,9 +59,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--output", default=str(run.RESULTS / "caching.json"))
     args = parser.parse_args()
-    server, cluster = run.bench_server()
-    report: dict[str, Any] = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    try:
+    with run.bench_server() as server:
+        report: dict[str, Any] = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds")}
         report["machine"] = run.describe_machine(server)
         url, _ = run.dataset(server, args.size, reseed=False)
         with (
@@ -78,9 +77,6 @@ def main() -> None:
                     )
                     runs[case].append(figures)
         report["results"] = {case: run.median_run(r) for case, r in runs.items()}
-    finally:
-        if cluster is not None:
-            cluster.stop()
     print(f"\n{args.size:,} innovations, 1 worker, median of {args.pairs} runs\n")
     print("| request | req/s | p50 ms | p99 ms | app CPU ms | bytes a response |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -85,12 +85,11 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=3, help="timed exports")
     parser.add_argument("--output", default=str(run.RESULTS / "dashboards.json"))
     args = parser.parse_args()
-    server, cluster = run.bench_server()
     columns: dict[str, dict[str, dict[str, float]]] = {}
-    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-              "command": " ".join(["python -m bench.dashboards", *sys.argv[1:]]),
-              "columns": columns}  # fmt: skip
-    try:
+    with run.bench_server() as server:
+        report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "command": " ".join(["python -m bench.dashboards", *sys.argv[1:]]),
+                  "columns": columns}  # fmt: skip
         report["machine"] = run.describe_machine(server)
         with tempfile.TemporaryDirectory(prefix="inovasi-dashboards-") as tmp:
             if args.against:  # REV's files, without touching the repository
@@ -105,9 +104,6 @@ def main() -> None:
                         print(f"  the service of {rev}", flush=True)
                         label = f"{size:,} ({rev})" if args.against else f"{size:,}"
                         columns[label] = measure(url, cwd, args.requests, args.exports)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"\nOne request at a time, 1 worker: median of the first 3 of {args.requests} requests "

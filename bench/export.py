@@ -18,13 +18,12 @@ import time
 from typing import Any
 
 import httpx
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.core.embedded import to_async_url
 from app.innovations.export import ExportFormat, prepare_export
 from app.innovations.repository import Filters
+from bench.baseline import Statement
 from bench.common import connect
 from tests.harness import serve
 
@@ -47,10 +46,8 @@ async def plain_copy(
 ) -> tuple[int, float]:
     """Bytes and seconds of a plain COPY of the export's statement (anonymous: published)."""
     export = prepare_export(filters, sort, fmt, published_only=True)
-    compiled = export.statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
-    assert isinstance(compiled, SQLCompiler)  # noqa: S101
-    values = compiled.construct_params(export.params) or {}
-    arguments = [values[name] for name in compiled.positiontup or ()]
+    statement = Statement(export.statement)
+    arguments = statement.args(export.params)
     size = 0
 
     async def drop(chunk: bytes) -> None:
@@ -60,7 +57,7 @@ async def plain_copy(
     async with connect(url) as conn:
         started = time.perf_counter()
         await conn.copy_from_query(
-            str(compiled), *arguments, output=drop, timeout=900, **export.copy_options
+            statement.sql, *arguments, output=drop, timeout=900, **export.copy_options
         )
         return size, time.perf_counter() - started
 

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -121,14 +121,20 @@ def lua_list(values: Sequence[Any]) -> str:
     )
 
 
+# What every report the scenarios send says besides its commitment, date and percentages.
+REPORT_TEXT = {
+    "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
+    "evidence_urls": ["https://example.go.id/laporan.pdf"],
+    "reported_by": "Bappeda",
+}
+
+
 def report_body(item_id: str, as_of: str) -> str:
     """A report's JSON with two `%d` for Lua's string.format: percentage and item progress."""
     return (
         f'{{"as_of":"{as_of}","percent_complete":%d,'
         f'"item_updates":[{{"item_id":"{item_id}","progress":%d}}],'
-        '"narrative":"Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",'
-        '"evidence_urls":["https://example.go.id/laporan.pdf"],"reported_by":"Bappeda"}'
-    )
+    ) + json.dumps(REPORT_TEXT, separators=(",", ":"))[1:]
 
 
 @dataclass
@@ -306,16 +312,22 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 # --- the data --------------------------------------------------------------------------------
 
 
-def bench_server() -> tuple[URL, Cluster | None]:
+@contextlib.contextmanager
+def bench_server() -> Iterator[URL]:
+    """BENCH_DATABASE_URL's server, or the benchmarks' own cluster, stopped after the block."""
     configured = os.environ.get("BENCH_DATABASE_URL")
     if configured:
-        return to_async_url(configured), None
+        yield to_async_url(configured)
+        return
     cluster = Cluster(root=ROOT / ".data" / "bench-pg", settings=CLUSTER_SETTINGS)
     if (cluster.pgdata / "postmaster.pid").exists():  # left running by an interrupted run
         with contextlib.suppress(Exception):
             cluster.stop("fast")
     cluster.start()
-    return cluster.url, cluster
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
 
 
 def _migration_head() -> str:
@@ -478,9 +490,7 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
                     "as_of": today,
                     "percent_complete": rng.randint(0, 100),
                     "item_updates": [{"item_id": item, "progress": rng.randint(0, 100)}],
-                    "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
-                    "evidence_urls": ["https://example.go.id/laporan.pdf"],
-                    "reported_by": "Bappeda",
+                    **REPORT_TEXT,
                 }
                 for cid, item in chosen
             ]
@@ -815,17 +825,14 @@ def main() -> None:
         plan = Plan([10_000, 100_000, 1_000_000], [1, 2], list(SCENARIOS), 3, 10, 3, [1_000_000])
     else:
         plan = Plan([10_000], [1], list(SCENARIOS), 1, 5, 2)
-    plan.sizes = args.sizes or plan.sizes
-    plan.workers = args.workers or plan.workers
+    for name in ("sizes", "workers", "pairs", "seconds"):
+        setattr(plan, name, getattr(args, name) or getattr(plan, name))
     plan.scenarios = args.scenarios.split(",") if args.scenarios else plan.scenarios
     if unknown := set(plan.scenarios) - set(SCENARIOS):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    plan.pairs = args.pairs or plan.pairs
-    plan.seconds = args.seconds or plan.seconds
 
-    server, cluster = bench_server()
-    started = time.monotonic()
-    try:
+    with bench_server() as server:
+        started = time.monotonic()
         report: dict[str, Any] = {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": " ".join(["python -m bench.run", *sys.argv[1:]]),
@@ -840,9 +847,6 @@ def main() -> None:
                 report["sizes"].append(bench_size(server, size, plan, args.reseed, Path(tmp)))
         report["targets"] = targets(report)
         report["seconds"] = round(time.monotonic() - started)
-    finally:
-        if cluster is not None:
-            cluster.stop()
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -56,13 +56,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     ranked = [int(n) for n in args.ranked.split(",")]
-    server, cluster = bench_server()
-    try:
+    with bench_server() as server:
         url, _ = dataset(server, args.innovations, reseed=False)
         results = asyncio.run(measure(url, ranked, args.repeat))
-    finally:
-        if cluster is not None:
-            cluster.stop()
     ranks = " / ".join(map(str, ranked))
     print(f"First page of {PAGE} by relevance, {args.innovations:,} innovations, {ranks} ranked")
     print(f"matches: ms, best of {args.repeat}")

@@ -214,18 +214,23 @@ def hash64(key: str, salt: int, sub: str | None = None) -> str:
     return h if sub is None else f"({h} # ({sub})::bigint)"
 
 
+def uuid_sql(high: str, low: str, version4: bool = True) -> str:
+    """A UUID of two 64-bit SQL integers (hashes): `low` with the RFC 4122 variant bits,
+    `high` with version 4's bits unless it has a version of its own."""
+    if version4:
+        high = f"(({high} & -61441) | 16384)"
+    low = f"(({low} & 4611686018427387903) | -9223372036854775808)"
+    return f"encode(int8send({high}) || int8send({low}), 'hex')::uuid"
+
+
 def uid(key: str, salt: int, sub: str | None = None) -> str:
     """A version-4-shaped UUID from hashing `key` (and `sub`, see `hash64`)."""
-    high = f"(({hash64(key, salt, sub)} & -61441) | 16384)"
-    low = f"(({hash64(key, salt + 1, sub)} & 4611686018427387903) | -9223372036854775808)"
-    return f"encode(int8send({high}) || int8send({low}), 'hex')::uuid"
+    return uuid_sql(hash64(key, salt, sub), hash64(key, salt + 1, sub))
 
 
 def text_uid(text_sql: str) -> str:
     """A version-4-shaped UUID from hashing a text SQL expression (natural keys)."""
-    high = f"((hashtextextended({text_sql}, 7) & -61441) | 16384)"
-    low = f"((hashtextextended({text_sql}, 8) & 4611686018427387903) | -9223372036854775808)"
-    return f"encode(int8send({high}) || int8send({low}), 'hex')::uuid"
+    return uuid_sql(f"hashtextextended({text_sql}, 7)", f"hashtextextended({text_sql}, 8)")
 
 
 def institution_id(region_sql: str, agency_sql: str) -> str:
@@ -239,9 +244,8 @@ def program_id(province_sql: str, year_sql: str, batch_sql: str) -> str:
 
 
 def key_id(kind: str, province_sql: str | None = None) -> str:
-    if province_sql is None:
-        return text_uid(f"'apikey:{kind}'")
-    return text_uid(f"'apikey:{kind}:' || {province_sql}")
+    by_province = "" if province_sql is None else f":' || {province_sql} || '"
+    return text_uid(f"'apikey:{kind}{by_province}'")
 
 
 def epoch(date_sql: str) -> str:
@@ -650,11 +654,6 @@ def report_as_of(alias: str, k: str) -> str:
     )
 
 
-def report_percent(alias: str, k: str) -> str:
-    """Rising to the commitment's final percentage at its last report."""
-    return f"floor({alias}.p_final * ({k}::float8 / {alias}.r) ^ 0.85)::int"
-
-
 def item_progress(alias: str, i: int) -> str:
     """Item `i` (1-based) when the commitment stands at `p_final`: the items fill in their
     order, each by its weight (so their weighted mean is the commitment's percentage)."""
@@ -843,25 +842,19 @@ def _commitments_sql() -> str:
     """
 
 
-def _item_columns() -> str:
-    """Item `i` of commitment `c`: id, title, due date, weight and creation time (the same
-    for the insert and for its event)."""
-    titles = ", ".join(f"{text_array(list(pair))}" for pair in DATA["item_titles"])
-    return f"""
-           {uid("c.cn", 4000, "i")} AS id,
-           (ARRAY[{titles}])[i + CASE WHEN c.n_items = 2 AND i = 2 THEN 1 ELSE 0 END]
-               [1 + floor({u("c.cn * 4 + i", 401)} * 2)::int] AS title,
-           c.signed_on + (coalesce(c.target_launch_on, c.signed_on + 360) - c.signed_on) * i
-               / c.n_items AS due_on,
-           c.w[i] AS weight,
-           {ts("c.created_ms + i * 60000")} AS created_at"""
-
-
 def _items_sql() -> str:
+    """Item `i` of commitment `c`: id, title, due date, weight and creation time, then its
+    state as of the commitment's last report."""
+    titles = ", ".join(f"{text_array(list(pair))}" for pair in DATA["item_titles"])
     return f"""
     INSERT INTO action_items (id, title, due_on, weight, created_at, commitment_id, status,
                               progress, completed_on, updated_at, version)
-    SELECT {_item_columns()}, c.id,
+    SELECT {uid("c.cn", 4000, "i")},
+           (ARRAY[{titles}])[i + CASE WHEN c.n_items = 2 AND i = 2 THEN 1 ELSE 0 END]
+               [1 + floor({u("c.cn * 4 + i", 401)} * 2)::int],
+           c.signed_on + (coalesce(c.target_launch_on, c.signed_on + 360) - c.signed_on) * i
+               / c.n_items,
+           c.w[i], {ts("c.created_ms + i * 60000")}, c.id,
            {item_status("c.ip[i]", "c.status")}, c.ip[i],
            CASE WHEN c.ip[i] >= 100 THEN c.end_as_of END,
            CASE WHEN c.r > 0 THEN {ts("c.last_ms")} ELSE {ts("c.created_ms + i * 60000")} END,
@@ -889,11 +882,7 @@ def _reports_sql() -> str:
     key = "o.cn * 128 + o.k"  # for draws only (see `hash64`)
     # Time-ordered like the service's: 48 bits of milliseconds, version 7 (and 12 zero bits,
     # where the service puts the report's place in its batch), then hash bits.
-    report_id = (
-        "encode(int8send((o.ms << 16) | 28672) || int8send(("
-        f"{hash64('o.cn', 501, 'o.k')} & 4611686018427387903) | -9223372036854775808), 'hex')"
-        "::uuid"
-    )
+    report_id = uuid_sql("((o.ms << 16) | 28672)", hash64("o.cn", 501, "o.k"), version4=False)
     return f"""
     INSERT INTO progress_reports (id, commitment_id, as_of, percent_complete, item_updates,
         narrative, obstacles, evidence_urls, reported_by, reporter_key_id, created_at)
@@ -906,7 +895,9 @@ def _reports_sql() -> str:
                 ELSE '{{}}'::text[] END,
            {pick(u(key, 505), DATA["reporters"])}, c.reporter_key, {ts("o.ms")}
     FROM (
-        SELECT c.cn, k, {report_ms("c", "k")} AS ms, {report_percent("c", "k")} AS percent
+        -- the percentage rising to the commitment's final one at its last report
+        SELECT c.cn, k, {report_ms("c", "k")} AS ms,
+               floor(c.p_final * (k::float8 / c.r) ^ 0.85)::int AS percent
         FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.r) k
         ORDER BY 3, 1, 2
     ) o
@@ -1124,27 +1115,44 @@ def _proposals_sql() -> str:
     """
 
 
+def fields(alias: str, spec: str) -> str:
+    """A `jsonb_build_object` of the columns of `alias` named in `spec` (space-separated),
+    each under its own name, or as `key=column` under another."""
+    pairs = [f.partition("=") for f in spec.split()]
+    return "jsonb_build_object(" + ", ".join(f"'{k}', {alias}.{c or k}" for k, _, c in pairs) + ")"
+
+
+def by_coordinator(province_sql: str) -> str:
+    """An event's actor and role: the coordinator of province `province_sql` (`k`, its
+    `seed_province` row), or the national admin for a national row."""
+    return (
+        f"coalesce(k.coordinator_key, {key_id('admin')}), "
+        f"CASE WHEN {province_sql} IS NULL THEN 'admin' ELSE 'coordinator' END"
+    )
+
+
 def _events_sql() -> str:
     """The event log: every change above, as the service writes it, in time order (the
     service's event per progress report left out: ten times the events)."""
     admin = key_id("admin")
+    innovation = "id title sector form digital initiator stage launched_on institution_id"
+    innovation += " replica_of_id tags"
+    commitment = "id program_id innovation_id adopter_institution_id=adopter_id signed_on"
+    commitment += " target_launch_on budget_idr adopter_region_code=adopter_region"
+    commitment += " adopter_province_code=adopter_prov origin_province_code=origin_prov"
     sources = [
         # Institutions, registered by the national admin.
         f"""
         SELECT i.created_at AS at, 1 AS seq, {admin} AS actor_id, 'admin' AS actor_role,
                'institution.created' AS action, 'institution' AS entity, i.id::text AS entity_id,
-               i.province_code,
-               jsonb_build_object('name', i.name, 'kind', i.kind, 'region_code', i.region_code,
-                                  'parent_id', i.parent_id) AS changes
+               i.province_code, {fields("i", "name kind region_code parent_id")} AS changes
         FROM institutions i
         """,
         f"""
-        SELECT p.created_at, 2, coalesce(k.coordinator_key, {admin}),
-               CASE WHEN p.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+        SELECT p.created_at, 2, {by_coordinator("p.province_code")},
                'program.created', 'replication_program', p.id::text, p.province_code,
-               jsonb_build_object('name', p.name, 'province_code', p.province_code,
-                                  'fiscal_year', p.fiscal_year, 'signed_on', p.signed_on,
-                                  'status', 'active', 'id', p.id)
+               {fields("p", "name province_code fiscal_year signed_on id")}
+                   || '{{"status": "active"}}'
         FROM replication_programs p LEFT JOIN seed_province k ON k.code = p.province_code
         UNION ALL
         SELECT p.updated_at, 3, {admin}, 'admin', 'program.updated', 'replication_program',
@@ -1152,23 +1160,15 @@ def _events_sql() -> str:
         FROM replication_programs p WHERE p.status = 'closed'
         """,
         f"""
-        SELECT i.created_at, 4, coalesce(k.coordinator_key, {admin}),
-               CASE WHEN i.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+        SELECT i.created_at, 4, {by_coordinator("i.province_code")},
                'innovation.created', 'innovation', i.id::text, i.province_code,
-               jsonb_build_object('id', i.id, 'title', i.title, 'sector', i.sector,
-                                  'form', i.form, 'digital', i.digital,
-                                  'initiator', i.initiator, 'stage', i.stage,
-                                  'launched_on', i.launched_on,
-                                  'institution_id', i.institution_id,
-                                  'replica_of_id', i.replica_of_id,
-                                  'status', CASE WHEN i.status = 'draft' THEN 'draft'
-                                                 ELSE 'published' END,
-                                  'scale', s.scale, 'tags', i.tags)
+               {fields("i", innovation)} || jsonb_build_object(
+                   'status', CASE WHEN i.status = 'draft' THEN 'draft' ELSE 'published' END,
+                   'scale', s.scale)
         FROM innovations i JOIN seed_inn s ON s.id = i.id
         LEFT JOIN seed_province k ON k.code = i.province_code
         UNION ALL
-        SELECT i.updated_at, 5, coalesce(k.coordinator_key, {admin}),
-               CASE WHEN i.province_code IS NULL THEN 'admin' ELSE 'coordinator' END,
+        SELECT i.updated_at, 5, {by_coordinator("i.province_code")},
                'innovation.updated', 'innovation', i.id::text, i.province_code,
                '{{"status": "withdrawn"}}'::jsonb
         FROM innovations i LEFT JOIN seed_province k ON k.code = i.province_code
@@ -1176,10 +1176,7 @@ def _events_sql() -> str:
         """,
         f"""
         SELECT a.created_at, 6, {admin}, 'admin', 'award.created', 'award', a.id::text,
-               s.province_code,
-               jsonb_build_object('competition', a.competition, 'year', a.year,
-                                  'tier', a.tier, 'decree_number', a.decree_number,
-                                  'innovation_id', a.innovation_id)
+               s.province_code, {fields("a", "competition year tier decree_number innovation_id")}
         FROM awards a JOIN seed_inn s ON s.id = a.innovation_id
         """,
         # Commitments, their plans and their status changes, by the adopter's coordinator
@@ -1187,15 +1184,7 @@ def _events_sql() -> str:
         f"""
         SELECT {ts("c.created_ms")}, 7, c.coordinator_key, 'coordinator',
                'commitment.created', 'commitment', c.id::text, c.adopter_prov,
-               jsonb_build_object('id', c.id, 'program_id', c.program_id,
-                                  'innovation_id', c.innovation_id,
-                                  'adopter_institution_id', c.adopter_id,
-                                  'signed_on', c.signed_on,
-                                  'target_launch_on', c.target_launch_on,
-                                  'budget_idr', c.budget_idr,
-                                  'adopter_region_code', c.adopter_region,
-                                  'adopter_province_code', c.adopter_prov,
-                                  'origin_province_code', c.origin_prov)
+               {fields("c", commitment)}
         FROM seed_com c
         UNION ALL
         SELECT a.created_at, 8, c.coordinator_key, 'coordinator',
