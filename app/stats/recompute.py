@@ -222,12 +222,13 @@ def named_flows(flows: Subquery) -> Any:
         )
         .outerjoin(origin, origin.code == flows.c.origin)
         .outerjoin(adopter, adopter.code == flows.c.adopter)
-        .order_by(
-            flows.c.commitments.desc(),
-            flows.c.origin.nulls_last(),
-            flows.c.adopter.nulls_last(),
-        )
+        .order_by(*flow_order(flows.c.commitments, flows.c.origin, flows.c.adopter))
     )
+
+
+def flow_order(commitments: Any, origin: Any, adopter: Any) -> tuple[Any, ...]:
+    """The order of the flows: largest first, then by origin and adopter province."""
+    return commitments.desc(), origin.nulls_last(), adopter.nulls_last()
 
 
 async def differences(session: AsyncSession) -> list[str]:

@@ -14,7 +14,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, ScalarSelect, cast, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ScalarSelect,
+    Text,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.replication import COMMITMENT_STATUSES
@@ -30,6 +40,7 @@ from app.models.sustainability import VERDICTS
 from app.stats.recompute import (
     LAUNCHED_STATUSES,
     counts_by,
+    flow_order,
     named_flows,
     program_filter,
     province_statement,
@@ -123,9 +134,7 @@ async def provinces(session: AsyncSession) -> Sequence[Any]:
     return (await session.execute(stmt)).all()
 
 
-async def replication_flows(
-    session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
-) -> Sequence[Any]:
+def _flows(program_id: uuid.UUID | None, fiscal_year: int | None) -> Any:
     """Commitments that are not cancelled, per (origin province, adopter province): from the
     tally over every programme, or the one by programme when a programme or year is asked."""
     scoped = program_id is not None or fiscal_year is not None
@@ -146,7 +155,33 @@ async def replication_flows(
         .having(func.sum(tally.n) != 0)
         .subquery("flows")
     )
-    return (await session.execute(named_flows(flows))).all()
+    return named_flows(flows)
+
+
+async def replication_flows(
+    session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
+) -> Sequence[Any]:
+    """The flows (`_flows`) as rows."""
+    return (await session.execute(_flows(program_id, fiscal_year))).all()
+
+
+async def replication_flows_json(
+    session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
+) -> str:
+    """The same flows as a JSON array of objects keyed by column name, in the same order,
+    written by PostgreSQL. A province pair is a row (up to 40 × 40), and turning the rows into
+    Python values and then into models took most of the request's CPU: at 1M innovations
+    (1,474 pairs) 6.3 ms, against 1.2 ms to read the array as text and parse it with
+    pydantic."""
+    f = _flows(program_id, fiscal_year).subquery("f")
+    rows = func.json_agg(
+        aggregate_order_by(
+            literal_column("f"),
+            *flow_order(f.c.commitments, f.c.origin_province_code, f.c.adopter_province_code),
+        )
+    )
+    stmt = select(cast(func.coalesce(rows, literal_column("'[]'::json")), Text)).select_from(f)
+    return str((await session.execute(stmt)).scalar_one())
 
 
 async def compact(session: AsyncSession) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.replication import COMMITMENT_STATUSES
@@ -22,6 +23,8 @@ from app.stats.schemas import (
     ScaleCounts,
     VerdictCounts,
 )
+
+_FLOW_ITEMS = TypeAdapter(list[ReplicationFlow])
 
 
 def _zero_filled(model: type[Any], counts: dict[str, int] | None) -> Any:
@@ -77,7 +80,7 @@ async def replication_flows(
     session: AsyncSession, *, program_id: uuid.UUID | None, fiscal_year: int | None
 ) -> ReplicationFlows:
     """Origin → adopter province pairs with their commitments, largest first."""
-    rows = await repository.replication_flows(
+    items = await repository.replication_flows_json(
         session, program_id=program_id, fiscal_year=fiscal_year
     )
-    return ReplicationFlows(items=[ReplicationFlow.model_validate(r) for r in rows])
+    return ReplicationFlows(items=_FLOW_ITEMS.validate_json(items))
