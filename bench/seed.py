@@ -244,8 +244,9 @@ def program_id(province_sql: str, year_sql: str, batch_sql: str) -> str:
 
 
 def key_id(kind: str, province_sql: str | None = None) -> str:
-    by_province = "" if province_sql is None else f":' || {province_sql} || '"
-    return text_uid(f"'apikey:{kind}{by_province}'")
+    if province_sql is None:
+        return text_uid(f"'apikey:{kind}'")
+    return text_uid(f"'apikey:{kind}:' || {province_sql}")
 
 
 def epoch(date_sql: str) -> str:
