@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
@@ -35,10 +34,10 @@ from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
 from app.core.repository import contains_folded, like_pattern, update_versioned
 from app.core.totals import Total, capped_total
+from app.models.figures import innovation_figures
 from app.models.innovation import UNDATED, Award, Innovation
 from app.models.institution import Institution
 from app.models.replication import Commitment
-from app.models.sustainability import SustainabilityAssessment
 
 # Written as in the index expressions (a constant, not a bound parameter cast to date, which
 # PostgreSQL cannot fold and so would never match the indexes).
@@ -209,62 +208,28 @@ def _awards_json() -> ColumnElement[Any]:
     )
 
 
-def _replications_by_status() -> ColumnElement[Any]:
-    by_status = (
-        select(Commitment.status, func.count().label("n"))
-        .where(Commitment.innovation_id == Innovation.id)
-        .group_by(Commitment.status)
-        .correlate(Innovation)
-        .subquery()
-    )
-    return select(
-        func.coalesce(
-            func.json_object_agg(by_status.c.status, by_status.c.n), literal_column("'{}'::json")
-        )
-    ).scalar_subquery()
-
-
-def _provinces_reached() -> ColumnElement[Any]:
-    return (
-        select(func.count(func.distinct(Commitment.adopter_province_code)))
-        .where(Commitment.innovation_id == Innovation.id, Commitment.status != "cancelled")
-        .scalar_subquery()
-    )
-
-
-def _latest_assessment() -> Any:
-    """The innovation's latest sustainability assessment at its origin (highest period),
-    read backwards along the (innovation_id, period) unique index."""
-    a = SustainabilityAssessment
-    return (
-        select(a.verdict, a.score)
-        .where(a.innovation_id == Innovation.id)
-        .order_by(a.period.desc())
-        .limit(1)
-        .lateral("latest_assessment")
-    )
-
-
 def read_model() -> Select[Any]:
     """Innovation columns (by column name), its institution, awards, replication figures and
     latest sustainability verdict: one row each.
 
-    The derived figures are subqueries of the same statement, so a page is one round trip.
+    The replication figures and the latest verdict at the origin are the innovation's kept row
+    of `innovation_figures` (exact in the writing transaction); the awards are a subquery of
+    the same statement, so a page is one round trip.
     """
-    latest = _latest_assessment()
+    f = innovation_figures.c
     return (
         select(
             Innovation.__table__,
             Institution.name.label("institution_name"),
             Institution.kind.label("institution_kind"),
             _awards_json().label("awards"),
-            _replications_by_status().label("replications_by_status"),
-            _provinces_reached().label("provinces_reached"),
-            latest.c.verdict.label("latest_verdict"),
-            latest.c.score.label("latest_score"),
+            f.replications_by_status,
+            f.provinces_reached,
+            f.verdict.label("latest_verdict"),
+            f.score.label("latest_score"),
         )
         .join(Institution, Institution.id == Innovation.institution_id)
-        .outerjoin(latest, true())
+        .join(innovation_figures, f.innovation_id == Innovation.id)
     )
 
 

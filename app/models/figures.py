@@ -1,12 +1,14 @@
 """Figures of the dashboard lists (angka daftar dasbor), kept in the writing transaction.
 
-`innovation_figures` holds, for every innovation, what the scaling candidates ranking reads,
-and `due_subjects`, for every subject of a sustainability assessment (each innovation and each
+`innovation_figures` holds, for every innovation, what the scaling candidates ranking reads
+and what every innovation page shows of its replications (by status, provinces reached);
+`due_subjects`, for every subject of a sustainability assessment (each innovation and each
 commitment), its latest assessment. Statement-level triggers on innovations, commitments,
 awards and sustainability assessments rewrite the rows of the subjects a statement touched
 from the base tables, with the SQL functions `innovation_figures_of`, `innovation_due_of` and
-`commitment_due_of` (migration `20261205_1340`); the rows are exact when the writing
-transaction commits. `tests/dashboards/figures.py` compares them with a recomputation.
+`commitment_due_of` (migrations `20261205_1340` and `20261206_0330`); the rows are exact when
+the writing transaction commits. `tests/dashboards/figures.py` compares them with a
+recomputation.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from app.models.base import Base
 
@@ -62,6 +64,10 @@ innovation_figures = Table(
     Column("score", Numeric(5, 2)),
     Column("period", Integer),
     Column("awards", Integer, nullable=False),
+    # Commitments adopting it, by status (statuses with none left out), and the distinct
+    # adopter provinces of those not cancelled.
+    Column("replications_by_status", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("provinces_reached", Integer, nullable=False, server_default="0"),
     Column("met", Integer, Computed(DEFAULT_MET_SQL, persisted=True), nullable=False),
     Index(
         "ix_innovation_figures_candidates",

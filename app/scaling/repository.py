@@ -13,7 +13,6 @@ from sqlalchemy import (
     Select,
     Subquery,
     cast,
-    distinct,
     false,
     func,
     literal_column,
@@ -31,7 +30,6 @@ from app.core.repository import update_versioned
 from app.core.totals import Total, capped_total
 from app.models.figures import innovation_figures
 from app.models.innovation import Award, Innovation
-from app.models.replication import Commitment
 from app.models.scaling import ScalingProposal
 
 # Replicas that count towards scaling up: launched, or launched and since sustained.
@@ -183,25 +181,8 @@ async def count_candidates(
 async def evidence_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any | None:
     """The innovation's figures under the default thresholds, with the read model's extras
     (replications by status, provinces reached, awards): one statement."""
-    figures = _figures(DEFAULT_THRESHOLDS, [innovation_figures.c.innovation_id == innovation_id])
-    c = Commitment
-    by_status = (
-        select(c.status, func.count().label("n"))
-        .where(c.innovation_id == figures.c.id)
-        .group_by(c.status)
-        .correlate(figures)
-        .subquery("by_status")
-    )
-    replications_by_status = select(
-        func.coalesce(
-            func.json_object_agg(by_status.c.status, by_status.c.n), literal_column("'{}'::json")
-        )
-    ).scalar_subquery()
-    provinces_reached = (
-        select(func.count(distinct(c.adopter_province_code)))
-        .where(c.innovation_id == figures.c.id, c.status != "cancelled")
-        .scalar_subquery()
-    )
+    f = innovation_figures.c
+    figures = _figures(DEFAULT_THRESHOLDS, [f.innovation_id == innovation_id])
     award = func.json_build_object(
         "competition", Award.competition, "year", Award.year, "tier", Award.tier
     )
@@ -217,11 +198,11 @@ async def evidence_row(session: AsyncSession, innovation_id: uuid.UUID) -> Any |
     )
     stmt = select(
         figures,
-        replications_by_status.label("replications_by_status"),
-        provinces_reached.label("provinces_reached"),
+        f.replications_by_status,
+        f.provinces_reached,
         awards.label("award_list"),
         func.now().label("taken_at"),
-    )
+    ).join_from(figures, innovation_figures, f.innovation_id == figures.c.id)
     return (await session.execute(stmt)).first()
 
 

@@ -35,22 +35,35 @@ FIGURES = text(
         ORDER BY innovation_id, period DESC
     ), won AS (
         SELECT innovation_id, count(*) AS awards FROM awards GROUP BY innovation_id
+    ), by_status AS (
+        SELECT innovation_id, jsonb_object_agg(status, n) AS replications_by_status
+        FROM (SELECT innovation_id, status, count(*) AS n FROM commitments
+              GROUP BY innovation_id, status) s
+        GROUP BY innovation_id
+    ), reached AS (
+        SELECT innovation_id, count(DISTINCT adopter_province_code) AS provinces_reached
+        FROM commitments WHERE status <> 'cancelled' GROUP BY innovation_id
     )
     SELECT i.id AS innovation_id, i.province_code, i.status, i.scale,
            coalesce(live.replicas, 0) AS replicas,
            coalesce(live.other_provinces, 0) AS other_provinces,
            latest.verdict, latest.score, latest.period,
-           coalesce(won.awards, 0) AS awards
+           coalesce(won.awards, 0) AS awards,
+           coalesce(by_status.replications_by_status, '{}') AS replications_by_status,
+           coalesce(reached.provinces_reached, 0) AS provinces_reached
     FROM innovations i
     LEFT JOIN live ON live.innovation_id = i.id
     LEFT JOIN latest ON latest.innovation_id = i.id
     LEFT JOIN won ON won.innovation_id = i.id
+    LEFT JOIN by_status ON by_status.innovation_id = i.id
+    LEFT JOIN reached ON reached.innovation_id = i.id
     """
 )
 
 KEPT_FIGURES = text(
     "SELECT innovation_id, province_code, status, scale, replicas, other_provinces, verdict,"
-    " score, period, awards, met FROM innovation_figures"
+    " score, period, awards, replications_by_status, provinces_reached, met"
+    " FROM innovation_figures"
 )
 
 DUE = text(
