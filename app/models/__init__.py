@@ -28,6 +28,7 @@ from app.models.replication import (
 )
 from app.models.scaling import ScalingProposal
 from app.models.summaries import (
+    commitment_adopter_tallies,
     commitment_deadline_tallies,
     commitment_flow_tallies,
     commitment_tallies,
@@ -71,6 +72,7 @@ __all__ = [
     "WebhookSubscription",
     "commitment_deadline_tallies",
     "commitment_flow_tallies",
+    "commitment_adopter_tallies",
     "commitment_tallies",
     "due_subjects",
     "innovation_figures",

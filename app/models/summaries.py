@@ -5,9 +5,9 @@ a statement inserted, changed or deleted, one row per key with the change of the
 a sum where one is kept). A figure is the sum of its key's deltas, so it is exact the moment
 the writing transaction commits, and concurrent writers never wait on a shared counter row.
 `compact_tallies()` folds the deltas into one row per key from time to time; the sums do not
-change when it does. The migrations `20261205_1330` and `20261206_0300` hold the triggers;
-`app.stats.repository` reads the tallies, and `app.stats.recompute` computes the same figures
-from the base tables.
+change when it does. The migrations `20261205_1330`, `20261206_0300` and `20261206_0340` hold
+the triggers; `app.stats.repository` reads the tallies, and `app.stats.recompute` computes the
+same figures from the base tables.
 """
 
 from __future__ import annotations
@@ -60,6 +60,18 @@ commitment_flow_tallies = Table(
     Column("progress_sum", Numeric, nullable=False),
 )
 
+# The same counts and progress sums keyed by the adopter's province and the status alone (a
+# few hundred keys at most): the overview and the provinces read these.
+commitment_adopter_tallies = Table(
+    "commitment_adopter_tallies",
+    Base.metadata,
+    _delta_id(),
+    Column("adopter_province_code", String(2)),
+    Column("status", String(16), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("progress_sum", Numeric, nullable=False),
+)
+
 # Commitments still under way (committed, in progress, stalled) per province of the adopter
 # and target launch date: those dated before today are overdue, whatever day today is.
 # Compaction folds a province's past dates into one row dated -infinity (a past date stays past).
@@ -88,6 +100,7 @@ SUMMARY_TABLES: tuple[str, ...] = (
     "innovation_tallies",
     "commitment_tallies",
     "commitment_flow_tallies",
+    "commitment_adopter_tallies",
     "commitment_deadline_tallies",
     "verdict_tallies",
     # app/models/figures.py: the dashboard lists' kept rows.

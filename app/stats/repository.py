@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.replication import COMMITMENT_STATUSES
 from app.models.scaling import ScalingProposal
 from app.models.summaries import (
+    commitment_adopter_tallies,
     commitment_deadline_tallies,
     commitment_flow_tallies,
     commitment_tallies,
@@ -47,6 +48,8 @@ from app.stats.recompute import (
 )
 
 innovations, commitments = innovation_tallies.c, commitment_flow_tallies.c
+# Keyed by adopter and status only: what the overview and the provinces sum.
+adopters = commitment_adopter_tallies.c
 by_program = commitment_tallies.c
 deadlines, verdicts = commitment_deadline_tallies.c, verdict_tallies.c
 
@@ -84,7 +87,7 @@ async def overview(session: AsyncSession) -> dict[str, Any]:
         "innovations_by_scale": tallied_by(
             innovations.scale, innovations.n, innovations.status == "published"
         ),
-        "commitments_by_status": tallied_by(commitments.status, commitments.n),
+        "commitments_by_status": tallied_by(adopters.status, adopters.n),
         "overdue_commitments": select(total(deadlines.n)).where(overdue_now()).scalar_subquery(),
         "latest_verdicts": tallied_by(verdicts.verdict, verdicts.n),
         # Proposals are few (a handful per thousand innovations): counted where they are.
@@ -102,18 +105,18 @@ async def provinces(session: AsyncSession) -> Sequence[Any]:
         .group_by(innovations.province_code)
         .subquery("born")
     )
-    live = commitments.status != "cancelled"
+    live = adopters.status != "cancelled"
     adopted = (
         select(
-            commitments.adopter_province_code.label("code"),
-            *(total(commitments.n, commitments.status == s).label(s) for s in COMMITMENT_STATUSES),
+            adopters.adopter_province_code.label("code"),
+            *(total(adopters.n, adopters.status == s).label(s) for s in COMMITMENT_STATUSES),
             func.round(
-                func.sum(commitments.progress_sum).filter(live)
-                / func.nullif(func.sum(commitments.n).filter(live), 0),
+                func.sum(adopters.progress_sum).filter(live)
+                / func.nullif(func.sum(adopters.n).filter(live), 0),
                 2,
             ).label("average_progress"),
         )
-        .group_by(commitments.adopter_province_code)
+        .group_by(adopters.adopter_province_code)
         .subquery("adopted")
     )
     overdue = (

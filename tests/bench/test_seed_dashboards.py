@@ -142,7 +142,7 @@ async def test_the_inserts_filled_the_summaries(db: asyncpg.Connection) -> None:
     assert await db.fetchval("SELECT sum(n) FROM innovation_tallies") == await db.fetchval(
         "SELECT count(*) FROM innovations"
     )
-    for tally in ("commitment_tallies", "commitment_flow_tallies"):
+    for tally in ("commitment_tallies", "commitment_flow_tallies", "commitment_adopter_tallies"):
         assert (
             await db.fetchval(f"SELECT sum(progress_sum) FROM {tally}")  # noqa: S608
             == (await db.fetchval("SELECT sum(progress) FROM commitments"))
