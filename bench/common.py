@@ -1,19 +1,22 @@
-"""Shared pieces of the benchmarks: where they live, a database connection, and CPU accounting
-(from /proc: the servers run on this machine)."""
+"""Shared pieces of the benchmarks: where they live, a database connection, a timed download,
+and CPU accounting (from /proc: the servers run on this machine)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 from sqlalchemy.engine import URL
 
 from app.core.embedded import connect_kwargs
 
 ROOT = Path(__file__).resolve().parent.parent
+EXPORT = "/api/v1/innovations/export.csv"
 
 
 @contextlib.asynccontextmanager
@@ -23,6 +26,18 @@ async def connect(url: URL) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+def download(client: httpx.Client, path: str, **params: str) -> tuple[float, int]:
+    """Seconds from the GET of `path` (with `params`) to the last byte of a 200 response, and
+    its bytes."""
+    size, started = 0, time.perf_counter()
+    with client.stream("GET", path, params=params or None) as response:  # {} drops its query
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code} {response.read()[:300]!r}")
+        for chunk in response.iter_raw():
+            size += len(chunk)
+    return time.perf_counter() - started, size
 
 
 def cpu_by_pid(pids: list[int]) -> dict[int, float]:

@@ -1,14 +1,12 @@
 """The dashboards' reads one request at a time: `python -m bench.dashboards [--sizes 10000,100000]
 [--against REV]`.
 
-For each size, on the database `bench.run` keeps (seeded first if need be) and one worker of the
-service on an otherwise idle machine: each read of `bench.run.DASHBOARDS` once to warm up, then
-`--requests` times one after the other (the median of the first three, and the p99 of all: the
-issue's measure), and the export of every innovation (`/innovations/export.csv`, read to the
-end: seconds and MB, the median of `--exports`). With `--against REV` the same again with the
-service of REV (its files from `git archive`, run in a directory of their own) on the same
-database, and both side by side: the migrations since only add tables and triggers, which older
-code does not read. A Markdown table goes to stdout, the figures to bench/results/dashboards.json.
+For each size, on the database `bench.run` keeps and one worker of the service on an otherwise
+idle machine: each read of `bench.run.DASHBOARDS` once to warm up, then `--requests` times in
+turn (the median of the first three, the p99 of all), and the export of every innovation (the
+median of `--exports`). With `--against REV` the same with the service of REV (its files from
+`git archive`) on the same databases, side by side: the migrations since only add tables and
+triggers, which older code does not read. Figures go to bench/results/dashboards.json.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,35 +24,22 @@ import httpx
 from sqlalchemy.engine import URL
 
 from bench import run
-from bench.common import ROOT
+from bench.common import EXPORT, ROOT, download
 from tests.harness import serve
-
-EXPORT = "/api/v1/innovations/export.csv"
-
-
-def timed(client: httpx.Client, path: str) -> tuple[float, int]:
-    """Seconds from the request to the last byte of a 200 response, and its bytes."""
-    size, started = 0, time.perf_counter()
-    with client.stream("GET", path) as response:
-        if response.status_code != 200:
-            raise SystemExit(f"{path}: {response.status_code} {response.read()[:300]!r}")
-        for chunk in response.iter_raw():
-            size += len(chunk)
-    return time.perf_counter() - started, size
 
 
 def measure(url: URL, cwd: Path, requests: int, exports: int) -> dict[str, dict[str, float]]:
     """Each endpoint's median and p99 in ms; the export's seconds and MB."""
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     with serve(url, workers=1, cwd=cwd) as base, httpx.Client(base_url=base, timeout=900) as c:
         for path in run.DASHBOARDS:
-            timed(c, path)
-            ms = [timed(c, path)[0] * 1000 for _ in range(requests)]
+            download(c, path)
+            ms = [download(c, path)[0] * 1000 for _ in range(requests)]
             first3 = statistics.median(ms[:3])  # in the order they ran
             p99 = sorted(ms)[-(-99 * len(ms) // 100) - 1]  # nearest rank: the largest of < 100
             out[path] = {"median_ms": round(first3, 1), "p99_ms": round(p99, 1)}
             print(f"    {path:<58} {cell(out[path])}", flush=True)
-        runs = [timed(c, EXPORT) for _ in range(exports)]
+        runs = [download(c, EXPORT) for _ in range(exports)]
         seconds = statistics.median(s for s, _ in runs)
         out[EXPORT] = {"seconds": round(seconds, 2), "mb": round(runs[0][1] / 1e6, 1)}
         print(f"    {EXPORT:<58} {cell(out[EXPORT])}", flush=True)

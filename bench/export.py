@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import statistics
 import time
-from typing import Any
 
 import httpx
 from sqlalchemy.engine import URL
@@ -24,27 +23,14 @@ from app.core.embedded import to_async_url
 from app.innovations.export import ExportFormat, prepare_export
 from app.innovations.repository import Filters
 from bench.baseline import Statement
-from bench.common import connect
+from bench.common import EXPORT, connect, download
 from tests.harness import serve
-
-EXPORT = "/api/v1/innovations/export.csv"
-
-
-def endpoint(base: str, params: dict[str, str]) -> tuple[int, float]:
-    """Bytes of the endpoint's response and the seconds from request to last byte."""
-    size = 0
-    started = time.perf_counter()
-    with httpx.stream("GET", base + EXPORT, params=params, timeout=900) as response:
-        response.raise_for_status()
-        for chunk in response.iter_raw():
-            size += len(chunk)
-    return size, time.perf_counter() - started
 
 
 async def plain_copy(
     url: URL, filters: Filters, sort: str | None, fmt: ExportFormat
-) -> tuple[int, float]:
-    """Bytes and seconds of a plain COPY of the export's statement (anonymous: published)."""
+) -> tuple[float, int]:
+    """Seconds and bytes of a plain COPY of the export's statement (anonymous: published)."""
     export = prepare_export(filters, sort, fmt, published_only=True)
     statement = Statement(export.statement)
     arguments = statement.args(export.params)
@@ -59,10 +45,10 @@ async def plain_copy(
         await conn.copy_from_query(
             statement.sql, *arguments, output=drop, timeout=900, **export.copy_options
         )
-        return size, time.perf_counter() - started
+        return time.perf_counter() - started, size
 
 
-def line(name: str, size: int, seconds: float) -> str:
+def line(name: str, seconds: float, size: int) -> str:
     mb = size / 1e6
     return f"  {name:<9} {mb:9.1f} MB {seconds:8.2f} s {mb / seconds:8.1f} MB/s"
 
@@ -78,29 +64,27 @@ def main() -> None:
     url = to_async_url(args.database_url)
     given = dict(f.split("=", 1) for f in args.filter)
     # The API's names for the filters whose field is named differently.
-    fields: dict[str, Any] = {
-        "institution_id" if k == "institution" else k: v for k, v in given.items()
-    }
-    filters = Filters(**fields)
-    with serve(url) as base:
+    filters = Filters(
+        **{"institution_id" if k == "institution" else k: v for k, v in given.items()}
+    )
+    with serve(url) as base, httpx.Client(base_url=base, timeout=900) as client:
         for fmt in [ExportFormat(f) for f in args.format.split(",")]:
             params = {**given, "format": fmt.value, **({"sort": args.sort} if args.sort else {})}
             print(f"{fmt.value} {given or 'all'} sort={args.sort or 'default'}", flush=True)
-            served: list[tuple[int, float]] = []
-            copied: list[tuple[int, float]] = []
+            served: list[tuple[float, int]] = []
+            copied: list[tuple[float, int]] = []
             for run in range(1, args.runs + 1):
-                served.append(endpoint(base, params))
+                served.append(download(client, EXPORT, **params))
                 copied.append(asyncio.run(plain_copy(url, filters, args.sort, fmt)))
-                print(f" run {run}", flush=True)
-                print(line("endpoint", *served[-1]), flush=True)
-                print(line("COPY", *copied[-1]), flush=True)
-            e_s = statistics.median(s for _, s in served)
-            c_s = statistics.median(s for _, s in copied)
+                endpoint, copy = line("endpoint", *served[-1]), line("COPY", *copied[-1])
+                print(f" run {run}\n{endpoint}\n{copy}", flush=True)
             print(" median")
-            print(line("endpoint", served[0][0], e_s))
-            print(line("COPY", copied[0][0], c_s))
-            share = (served[0][0] / e_s) / (copied[0][0] / c_s)
-            print(f"  endpoint throughput = {share:.2f} of COPY's", flush=True)
+            rates = []
+            for name, runs in (("endpoint", served), ("COPY", copied)):
+                seconds = statistics.median(s for s, _ in runs)
+                print(line(name, seconds, runs[0][1]))
+                rates.append(runs[0][1] / seconds)
+            print(f"  endpoint throughput = {rates[0] / rates[1]:.2f} of COPY's", flush=True)
 
 
 if __name__ == "__main__":
