@@ -2,23 +2,16 @@
 
 `python -m bench.seed --innovations N [--database-url URL]`
 
-`seed(url, innovations)` fills a freshly migrated database (regions loaded) in one
-transaction: institutions of every region and the ministries; innovations skewed towards the
-populous provinces; awards; replication programmes per province and fiscal year; about three
-commitments per published innovation (most none to two, a few popular ones very many) with
-their action items and about ten progress reports each; yearly sustainability assessments
-of innovations at their origin and of launched replicas, scored with the stored rubric; a few
-scaling proposals per thousand innovations, in every status; and the event log (one event per
-change, not per report). Every row comes from `INSERT ... SELECT` over `generate_series`, and
-every random choice is a hash of the row's number, not `random()`: two runs give the same
+`seed(url, innovations)` fills a freshly migrated database (regions loaded) in one transaction
+with the data set the README describes: institutions, innovations, awards, programmes,
+commitments with their plans and reports, assessments, proposals and the event log (one event
+per change, not per report). Every row comes from `INSERT ... SELECT` over `generate_series`,
+and every random choice is a hash of the row's number, not `random()`: two runs give the same
 data, ids included. Derived columns and statuses are what the service would have left (its
 state machine, each change with its event), and rows go in in order of creation time.
 
-For speed the load skips row triggers and foreign-key checks (`session_replication_role =
-replica`; the statement triggers that keep the dashboards' summaries fire, once per insert),
-drops the indexes of the largest tables, which no trigger reads, and the keys no foreign key
-references, recreates them from the catalog's definitions and checks the catalog is as it
-was. The tables are truncated in the same transaction, so with `wal_level = minimal` it writes
+For speed the load skips row triggers and foreign-key checks and rebuilds the indexes no trigger
+reads (`LOAD_MODE`), then checks the catalog is as it was; with `wal_level = minimal` it writes
 almost no WAL.
 """
 
@@ -33,7 +26,6 @@ import itertools
 import json
 import os
 import random
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,13 +44,15 @@ from tests.harness import fresh_database
 
 # The data set's "today": every date lies on or before it, whatever day it is loaded.
 SNAPSHOT = date(2026, 11, 20)
+SNAP = f"DATE '{SNAPSHOT.isoformat()}'"
+# Nothing happens after midday UTC of the snapshot day (in ms since 1970).
+CAP_MS = str(((SNAPSHOT - date(1970, 1, 1)).days * 86400 + 43200) * 1000)
 FISCAL_YEARS = (2023, 2024, 2025, 2026)
 # Commitments per replication programme at most roughly this many innovations per batch:
 # larger data sets get more programmes (batches, "angkatan") per province and year.
 INNOVATIONS_PER_BATCH = 25_000
-
 # The tables the seed loads: they must be empty; it truncates them (and the dashboards'
-# summaries, which its inserts' statement triggers fill) and drops and recreates their indexes.
+# summaries, which its inserts' statement triggers fill).
 LOADED = (
     "institutions", "innovations", "awards", "replication_programs", "commitments",
     "commitment_activity", "action_items", "progress_reports", "sustainability_assessments",
@@ -68,7 +62,7 @@ LOADED = (
 # built after it. The others keep theirs: the summaries' triggers look rows up through them
 # (without, a 20k seed took six times as long, and a 1M one would not end).
 UNREAD = ("action_items", "progress_reports", "events")
-# The load's session: no triggers or foreign-key checks, memory for 1,000,000 innovations.
+# The load's session: no row triggers or foreign-key checks, memory for 1M innovations.
 LOAD_SETTINGS = {
     "session_replication_role": "replica", "synchronous_commit": "off", "work_mem": "2GB",
     "maintenance_work_mem": "4GB", "max_parallel_maintenance_workers": "2", "timezone": "UTC",
@@ -77,14 +71,11 @@ LOAD_SETTINGS = {
 # The tables the summary counts: the loaded ones and the API keys the seed adds (the actors of
 # its events), next to any a caller made before.
 TABLES = ("api_keys", *LOADED)
-
-# The data set's words, names and weights, from bench/seed_data.json: per province its
-# innovation activity (population in millions, 2020 census, the six Papua provinces damped to
-# a long tail); the agencies of every regional government ("gov": the government itself) and
-# the ministries (key, kind, name); the sectors (see `Sector`); the texts of innovations,
-# action items (a pair of titles per place in the plan), reports, commitments and proposals,
-# each with its weight; award kinds (KIPP tiers as the service allows them, IGA and others);
-# the acronyms and the search terms (below).
+# The data set's words, names and weights, from bench/seed_data.json: per province its innovation
+# activity (population in millions, 2020 census, the six Papua provinces damped to a long tail);
+# the agencies of every regional government ("gov": the government itself) and the ministries;
+# the sectors (see `Sector`); the texts, each with its weight; award kinds (KIPP tiers as the
+# service allows them, IGA and others); the acronyms and the search terms (below).
 DATA: dict[str, Any] = json.loads((ROOT / "bench" / "seed_data.json").read_text("utf-8"))
 PROVINCE_WEIGHTS: dict[str, float] = DATA["province_weights"]
 
@@ -117,34 +108,27 @@ ASSESSED_PERIOD = 0.75
 PROFILES = {"innovation": (0.55, 0.85), "commitment": (0.5, 0.8)}  # below: strong, middle
 # Each indicator's value in the strong, middle and weak profile: weights, or SQL of a draw `{d}`
 # (a null complaint_resolution_pct: no complaint channel).
-INDICATOR_DRAWS: dict[str, tuple[dict[str, float] | str, ...]] = {
-    k: tuple(v) for k, v in DATA["indicator_draws"].items()
-}
-
+INDICATOR_DRAWS = {k: tuple(v) for k, v in DATA["indicator_draws"].items()}
+# Search terms for the load generator (`q` of the innovations list), by the share of innovations
+# they find at 100,000 innovations: broad over half, common 5-10%, medium 0.5-2%, rare under
+# 0.1% (a few dozen); partial: beginnings of words in titles (trigram search), 1.5-6%.
+# tests/bench/test_seed.py checks the shares.
+SEARCH_TERMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in DATA["search_terms"].items()}
 # Acronyms that open many titles: a Zipf distribution over the named ones (the first are common
-# in titles, the last rare), then generated ones for the long tail.
+# in titles, the last rare), then 600 generated ones for the long tail.
 NAMED_ACRONYMS: tuple[str, ...] = tuple(DATA["named_acronyms"])
 RARE_ACRONYMS: tuple[str, ...] = tuple(DATA["rare_acronyms"])
 
 
-def _generated_acronyms(count: int) -> list[str]:
+def _acronym_weights() -> dict[str, float]:
+    weights = {a: 1 / (rank + 1) ** 1.05 for rank, a in enumerate(NAMED_ACRONYMS)}
     rng = random.Random(20261123)
-    taken = set(NAMED_ACRONYMS) | set(RARE_ACRONYMS)
-    out: list[str] = []
-    while len(out) < count:
+    while len(weights) < len(NAMED_ACRONYMS) + 600:
         word = rng.choice(("SI", "E-", "GE", "SA", "PI")) + "".join(
             rng.choice(DATA["syllables"]) for _ in range(rng.choice((1, 2, 2)))
         )
-        if word not in taken:
-            taken.add(word)
-            out.append(word)
-    return out
-
-
-def _acronym_weights() -> dict[str, float]:
-    weights = {a: 1 / (rank + 1) ** 1.05 for rank, a in enumerate(NAMED_ACRONYMS)}
-    for rank, a in enumerate(_generated_acronyms(600)):
-        weights[a] = 1 / (rank + len(NAMED_ACRONYMS) + 1) ** 1.05
+        if word not in weights and word not in RARE_ACRONYMS:
+            weights[word] = 1 / (len(weights) + 1) ** 1.05
     for a in RARE_ACRONYMS:  # about 1 in 5,000 titles each
         weights[a] = sum(weights.values()) * 0.0004
     return weights
@@ -152,16 +136,6 @@ def _acronym_weights() -> dict[str, float]:
 
 ACRONYMS = _acronym_weights()
 ACRONYM_SHARE = 0.45
-
-# Search terms for the load generator (`q` of the innovations list: full text over title,
-# summary, problem and approach, or the title containing the term), by the share of
-# innovations they find at 100,000 innovations: broad over half, common 5-10%, medium
-# 0.5-2%, rare under 0.1% (a few dozen); partial: beginnings of words in titles (trigram
-# search), 1.5-6%. tests/bench/test_seed.py checks the shares.
-SEARCH_TERMS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in DATA["search_terms"].items()}
-
-
-# --- SQL building blocks ------------------------------------------------------------------
 
 
 def lit(value: str) -> str:
@@ -183,10 +157,7 @@ def float_array(values: Sequence[float]) -> str:
 
 def u(key: str, salt: int) -> str:
     """A uniform draw in [0, 1) from the integer SQL expression `key` and `salt`."""
-    return (
-        f"((hashint8extended(({key})::bigint, {salt}) & 9007199254740991)::float8"
-        " / 9007199254740992.0)"
-    )
+    return f"((hashint8extended(({key})::bigint, {salt}) & {2**53 - 1})::float8 / {2**53}.0)"
 
 
 def lower_bounds(weights: Sequence[float]) -> list[float]:
@@ -195,21 +166,16 @@ def lower_bounds(weights: Sequence[float]) -> list[float]:
 
 
 def pick(draw: str, weighted: Mapping[str, float]) -> str:
-    """One of the keys of `weighted`, with those weights, chosen by `draw` (a binary search
-    over the cumulative weights: `width_bucket`)."""
+    """One of the keys of `weighted`, with those weights, chosen by `draw` (`width_bucket`)."""
     keys = list(weighted)
     bounds = lower_bounds([weighted[k] for k in keys])
     return f"({text_array(keys)})[width_bucket({draw}, {float_array(bounds)})]"
 
 
-def zipf(values: Sequence[str], s: float = 1.0) -> dict[str, float]:
-    return {v: 1 / (rank + 1) ** s for rank, v in enumerate(values)}
-
-
 def hash64(key: str, salt: int, sub: str | None = None) -> str:
-    """64 hash bits of the integer SQL expression `key` (below 2**32: PostgreSQL folds
-    larger integers to 32 bits before hashing), XORed with a small integer `sub` (a row's
-    number within its key) if given: distinct (key, sub) pairs give distinct hashes."""
+    """64 hash bits of the integer SQL expression `key` (below 2**32: PostgreSQL folds larger
+    integers to 32 bits before hashing), XORed with a small integer `sub` (a row's number within
+    its key) if given: distinct (key, sub) pairs give distinct hashes."""
     h = f"hashint8extended(({key})::bigint, {salt})"
     return h if sub is None else f"({h} # ({sub})::bigint)"
 
@@ -259,15 +225,8 @@ def ts(ms_sql: str) -> str:
     return f"to_timestamp(({ms_sql})::float8 / 1000)"
 
 
-SNAP = f"DATE '{SNAPSHOT.isoformat()}'"
-# Nothing happens after midday UTC of the snapshot day.
-CAP_MS = f"(({epoch(SNAP)} + 43200) * 1000)"
-
-
-# --- The load ---------------------------------------------------------------------------
-
-
-def _helpers_sql() -> list[str]:
+def _prepare_sql() -> str:
+    """Empty the loaded tables, and create the load's lookup tables."""
     sectors = [
         (
             lit(s.key),
@@ -277,43 +236,37 @@ def _helpers_sql() -> list[str]:
             lit(s.ministry),
             repr(s.digital),
             text_array(s.topics),
-            float_array(lower_bounds(list(zipf(s.topics, 0.9).values()))),
+            float_array(lower_bounds([1 / (rank + 1) ** 0.9 for rank in range(len(s.topics))])),
             text_array(s.problems),
             text_array(s.beneficiaries),
             text_array(s.tags),
         )
         for s in SECTORS
     ]
-    return [
-        f"""
-        CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {value_rows(DATA["agencies"])}
-        """,
-        f"""
-        CREATE TEMP TABLE seed_sector (sector, owners, owner_bounds, adopter, ministry,
-            digital, topics, topic_bounds, problems, beneficiaries, tags) AS
-        VALUES {", ".join(f"({', '.join(row)})" for row in sectors)}
-        """,
-        # Every region with the label used in names and texts.
-        """
-        CREATE TEMP TABLE seed_region AS
-        SELECT code, level, coalesce(parent_code, code) AS province,
-               CASE WHEN level = 'province' THEN 'Provinsi ' || name ELSE name END AS label
-        FROM regions
-        """,
-        # Per province: its regencies and cities in a fixed, shuffled order (the first ones
-        # are the most active, see the skewed draws), and its keys.
-        f"""
-        CREATE TEMP TABLE seed_province AS
-        SELECT p.code, p.name,
-               array_agg(r.code ORDER BY hashtext(r.code), r.code) AS locals,
-               count(*)::int AS n,
-               {key_id("coordinator", "p.code")} AS coordinator_key,
-               {key_id("integration", "p.code")} AS integration_key
-        FROM regions p JOIN regions r ON r.parent_code = p.code
-        WHERE p.level = 'province'
-        GROUP BY p.code, p.name
-        """,
-    ]
+    return f"""
+    -- Truncated in the load's transaction: with wal_level = minimal nothing is WAL-logged.
+    -- CASCADE empties the API keys too (a submitter's key references its institution): kept.
+    CREATE TEMP TABLE kept_keys ON COMMIT DROP AS TABLE api_keys;
+    TRUNCATE {", ".join(LOADED + SUMMARY_TABLES)} RESTART IDENTITY CASCADE;
+    INSERT INTO api_keys TABLE kept_keys;
+    CREATE TEMP TABLE seed_agency (key, kind, prefix) AS VALUES {value_rows(DATA["agencies"])};
+    CREATE TEMP TABLE seed_sector (sector, owners, owner_bounds, adopter, ministry, digital,
+        topics, topic_bounds, problems, beneficiaries, tags) AS
+    VALUES {", ".join(f"({', '.join(row)})" for row in sectors)};
+    -- Every region with the label used in names and texts.
+    CREATE TEMP TABLE seed_region AS
+    SELECT code, level, coalesce(parent_code, code) AS province,
+           CASE WHEN level = 'province' THEN 'Provinsi ' || name ELSE name END AS label
+    FROM regions;
+    -- Per province: its regencies and cities in a fixed, shuffled order (the first ones are
+    -- the most active, see the skewed draws), and its keys.
+    CREATE TEMP TABLE seed_province AS
+    SELECT p.code, p.name, array_agg(r.code ORDER BY hashtext(r.code), r.code) AS locals,
+           count(*)::int AS n, {key_id("coordinator", "p.code")} AS coordinator_key,
+           {key_id("integration", "p.code")} AS integration_key
+    FROM regions p JOIN regions r ON r.parent_code = p.code
+    WHERE p.level = 'province'
+    GROUP BY p.code, p.name"""
 
 
 def _api_keys_sql() -> str:
@@ -336,8 +289,7 @@ def _api_keys_sql() -> str:
     SELECT {key_id("integration", "p.code")}, 'e-Monev ' || p.name, 'integration', p.code,
            'ih_seedi' || p.code,
            encode(sha256(convert_to('seed:integration:' || p.code, 'UTF8')), 'hex'), {created}
-    FROM seed_province p
-    """
+    FROM seed_province p"""
 
 
 def _institutions_sql() -> str:
@@ -365,8 +317,7 @@ def _institutions_sql() -> str:
         SELECT {institution_id("NULL", "m.key")}, m.name, m.kind, NULL, NULL, '-:' || m.key
         FROM (VALUES {value_rows(DATA["ministries"])}) AS m (key, kind, name)
     ) i
-    ORDER BY 6, i.key
-    """
+    ORDER BY 6, i.key"""
 
 
 def _innovations_stage_sql(innovations: int) -> str:
@@ -443,8 +394,7 @@ def _innovations_stage_sql(innovations: int) -> str:
         -- as their status says.
         SELECT s.*, CASE WHEN s.status = 'published' AND s.scale <> 'national'
                           AND {u("n", 701)} < 0.0015 * (1 + k)
-                    THEN {pick(u("n", 702), PROPOSALS)} END
-                    AS drawn,
+                    THEN {pick(u("n", 702), PROPOSALS)} END AS drawn,
                CASE WHEN s.scale = 'local' AND {u("n", 703)} < 0.7 THEN 'provincial'
                     ELSE 'national' END AS target_scale,
                {CAP_MS} - (90 + floor({u("n", 704)} * 300))::bigint * {day} * 1000
@@ -455,8 +405,7 @@ def _innovations_stage_sql(innovations: int) -> str:
                AS proposal,
            p.p_ms + (2 + floor({u("n", 705)} * 20))::bigint * {day} * 1000 AS r_ms,
            p.p_ms + (25 + floor({u("n", 706)} * 30))::bigint * {day} * 1000 AS d_ms
-    FROM p
-    """
+    FROM p"""
 
 
 def _commitments_stage_sql(innovations: int) -> str:
@@ -471,14 +420,8 @@ def _commitments_stage_sql(innovations: int) -> str:
         2025: dict(zip(statuses, (8, 40, 12, 30, 3, 7), strict=True)),
         2026: {"committed": 25, "in_progress": 55, "stalled": 8, "launched": 8, "cancelled": 4},
     }
-    raw_status = (
-        "CASE p.fiscal_year "
-        + " ".join(
-            f"WHEN {y} THEN {pick(u('p.cn', 210), weights)}"
-            for y, weights in years_by_status.items()
-        )
-        + " END"
-    )
+    whens = [f"WHEN {y} THEN {pick(u('p.cn', 210), w)}" for y, w in years_by_status.items()]
+    raw_status = f"CASE p.fiscal_year {' '.join(whens)} END"
     weights = {"1": 4, "1.5": 2, "2": 3, "3": 1}
     n_items = pick(u("r.cn", 230), {"0": 5, "2": 55, "3": 40})
     return f"""
@@ -503,12 +446,11 @@ def _commitments_stage_sql(innovations: int) -> str:
                1 + floor({u(c, 206)} * {batches})::int AS batch
         FROM cand c
     ), adopter AS (
-        SELECT p.*, coalesce(p.program_prov, p.any_prov) AS adopter_prov,
-               sp.coordinator_key,
+        SELECT p.*, coalesce(p.program_prov, p.any_prov) AS adopter_prov, sp.coordinator_key,
                CASE WHEN {u("p.cn", 225)} < 0.5 THEN sp.coordinator_key
                     ELSE sp.integration_key END AS reporter_key,
-               CASE WHEN {u("p.cn", 225)} < 0.5 THEN 'coordinator'
-                    ELSE 'integration' END AS reporter_role,
+               CASE WHEN {u("p.cn", 225)} < 0.5 THEN 'coordinator' ELSE 'integration' END
+                   AS reporter_role,
                CASE WHEN sp.locals[r.idx] IS DISTINCT FROM p.origin_region THEN sp.locals[r.idx]
                     ELSE sp.locals[r.idx % sp.n + 1] END AS adopter_region,
                CASE WHEN {u("p.cn", 208)} < 0.65 THEN s.adopter ELSE 'gov' END AS agency
@@ -537,9 +479,8 @@ def _commitments_stage_sql(innovations: int) -> str:
     ), statused AS MATERIALIZED (
         SELECT p.*,
                CASE WHEN {SNAP} - p.signed_on < 45 THEN 'committed'
-                    WHEN s.raw IN ('stalled', 'launched') AND {SNAP} - p.signed_on < 150
-                        THEN 'in_progress'
-                    WHEN s.raw = 'sustained' AND {SNAP} - p.signed_on < 150 THEN 'in_progress'
+                    WHEN s.raw IN ('stalled', 'launched', 'sustained')
+                         AND {SNAP} - p.signed_on < 150 THEN 'in_progress'
                     WHEN s.raw = 'sustained' AND {SNAP} - p.signed_on < 420 THEN 'launched'
                     ELSE s.raw END AS status,
                p.signed_on + 15 + floor({u("p.cn", 211)} * 30)::int AS first_as_of
@@ -594,8 +535,7 @@ def _commitments_stage_sql(innovations: int) -> str:
         FROM finals f
     )
     SELECT t.cn, {uid("t.cn", 2000)} AS id, t.program_id, t.innovation_id, t.adopter_id,
-           t.adopter_region, t.adopter_prov, t.origin_prov, t.sector, t.fiscal_year,
-           t.signed_on,
+           t.adopter_region, t.adopter_prov, t.origin_prov, t.sector, t.fiscal_year, t.signed_on,
            CASE WHEN {u("t.cn", 219)} < 0.1 THEN NULL
                 ELSE t.signed_on + 180 + floor({u("t.cn", 220)} * 360)::int END
                AS target_launch_on,
@@ -604,15 +544,12 @@ def _commitments_stage_sql(innovations: int) -> str:
                AS budget_idr,
            t.status, t.r, t.first_as_of, t.end_as_of, t.p_final, t.n_items, t.w,
            t.created_ms, t.first_ms, t.last_ms,
-           CASE t.status
-               WHEN 'stalled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
-                   + (60 + floor({u("t.cn", 223)} * 40)::bigint) * {day_ms})
-               WHEN 'launched' THEN least({CAP_MS}, t.last_ms
-                   + (1 + floor({u("t.cn", 223)} * 3)::bigint) * {day_ms})
-               WHEN 'sustained' THEN least({CAP_MS}, t.last_ms
-                   + (1 + floor({u("t.cn", 223)} * 3)::bigint) * {day_ms})
-               WHEN 'cancelled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
-                   + (20 + floor({u("t.cn", 223)} * 120)::bigint) * {day_ms})
+           CASE WHEN t.status = 'stalled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
+                    + (60 + floor({u("t.cn", 223)} * 40)::bigint) * {day_ms})
+                WHEN t.status IN ('launched', 'sustained') THEN least({CAP_MS}, t.last_ms
+                    + (1 + floor({u("t.cn", 223)} * 3)::bigint) * {day_ms})
+                WHEN t.status = 'cancelled' THEN least({CAP_MS}, coalesce(t.last_ms, t.created_ms)
+                    + (20 + floor({u("t.cn", 223)} * 120)::bigint) * {day_ms})
            END AS t1_ms,
            CASE WHEN t.status = 'sustained' THEN least({CAP_MS}, t.last_ms
                + (181 + floor({u("t.cn", 224)} * 180)::bigint) * {day_ms}) END AS t2_ms,
@@ -629,8 +566,7 @@ def _commitments_stage_sql(innovations: int) -> str:
                 ELSE round((t.w[1] * t.ip[1] + t.w[2] * t.ip[2] + t.w[3] * t.ip[3])
                            / (t.w[1] + t.w[2] + t.w[3]), 2)
            END AS progress
-    FROM timed t
-    """
+    FROM timed t"""
 
 
 def report_ms(alias: str, k: str) -> str:
@@ -645,20 +581,16 @@ def report_ms(alias: str, k: str) -> str:
     )
 
 
-def report_as_of(alias: str, k: str) -> str:
-    """Report `k` (1..r) of a commitment: spread evenly from its first to its last `as_of`
+def report_as_of(a: str, k: str) -> str:
+    """Report `k` (1..r) of commitment `a`: spread evenly from its first to its last `as_of`
     (a single report is on the last)."""
-    a = alias
-    return (
-        f"({a}.end_as_of - (({a}.end_as_of - {a}.first_as_of) * ({a}.r - {k}))"
-        f" / greatest({a}.r - 1, 1))"
-    )
+    span = f"({a}.end_as_of - {a}.first_as_of)"
+    return f"({a}.end_as_of - ({span} * ({a}.r - {k})) / greatest({a}.r - 1, 1))"
 
 
-def item_progress(alias: str, i: int) -> str:
-    """Item `i` (1-based) when the commitment stands at `p_final`: the items fill in their
+def item_progress(a: str, i: int) -> str:
+    """Item `i` (1-based) when commitment `a` stands at `p_final`: the items fill in their
     order, each by its weight (so their weighted mean is the commitment's percentage)."""
-    a = alias
     before = " + ".join(f"{a}.w[{j}]" for j in range(1, i)) or "0"
     total = (
         f"(CASE {a}.n_items WHEN 2 THEN {a}.w[1] + {a}.w[2] "
@@ -679,10 +611,8 @@ def item_status(ip: str, commitment_status: str) -> str:
 
 def _innovations_sql() -> str:
     n = "i.n"
-    title_acronym = (
-        f"CASE WHEN {u(n, 131)} < {ACRONYM_SHARE} THEN {pick(u(n, 132), ACRONYMS)} || ' - ' "
-        "ELSE '' END"
-    )
+    acronym = pick(u(n, 132), ACRONYMS)
+    title_acronym = f"CASE WHEN {u(n, 131)} < {ACRONYM_SHARE} THEN {acronym} || ' - ' ELSE '' END"
     head = pick(u(n, 133), DATA["heads"])
     generic_problem = pick(u(n, 140), DATA["generic_problems"])
     qualifier = (
@@ -710,8 +640,7 @@ def _innovations_sql() -> str:
                || ' di ' || coalesce(r.label, 'seluruh Indonesia') || '. '
                || {pick(u(n, 137), DATA["summary_tails"])},
            s.problems[1 + floor({u(n, 138)} * cardinality(s.problems))::int]
-               || CASE WHEN {u(n, 139)} < 0.4 THEN ' ' || {generic_problem}
-                       ELSE '' END,
+               || CASE WHEN {u(n, 139)} < 0.4 THEN ' ' || {generic_problem} ELSE '' END,
            rtrim(CASE WHEN i.digital THEN {pick(u(n, 144), DATA["digital_approaches"])}
                       ELSE {pick(u(n, 144), DATA["manual_approaches"])} END
                  || ' ' || {pick(u(n, 145), DATA["support"])}),
@@ -740,8 +669,7 @@ def _innovations_sql() -> str:
                s.topics[width_bucket({u(n, 149)}, s.topic_bounds)] AS topic,
                {qualifier} AS qualifier
     ) t
-    ORDER BY i.created_ms, i.n
-    """
+    ORDER BY i.created_ms, i.n"""
 
 
 def _awards_sql() -> str:
@@ -784,8 +712,7 @@ def _awards_sql() -> str:
         ) x
         ORDER BY x.innovation_id, x.competition, x.year, x.tier, x.key
     ) a
-    ORDER BY a.at, a.key
-    """
+    ORDER BY a.at, a.key"""
 
 
 def _programs_sql(innovations: int) -> str:
@@ -810,8 +737,7 @@ def _programs_sql(innovations: int) -> str:
     FROM (SELECT code, name FROM seed_province UNION ALL SELECT NULL, NULL) p,
          generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y,
          generate_series(1, {batches}) b
-    ORDER BY y, b, p.code
-    """
+    ORDER BY y, b, p.code"""
 
 
 def _commitments_sql() -> str:
@@ -825,22 +751,16 @@ def _commitments_sql() -> str:
     SELECT c.id, c.program_id, c.innovation_id, c.adopter_id, c.adopter_region,
            c.adopter_prov, c.origin_prov, c.signed_on, c.target_launch_on,
            {pick(u(t, 241), DATA["modifications"])}, c.budget_idr,
-           CASE WHEN {u(t, 242)} < 0.5 THEN ''
-                ELSE 'Tim pendamping dari daerah asal inovasi' END,
-           c.status,
-           c.status_reason,
-           c.progress,
-           CASE WHEN c.r > 0 THEN c.p_final END,
-           CASE WHEN c.r > 0 THEN c.end_as_of END,
-           {ts("c.last_ms")}, ({ts("c.last_ms")} AT TIME ZONE 'UTC')::date,
-           {ts("c.created_ms")},
+           CASE WHEN {u(t, 242)} < 0.5 THEN '' ELSE 'Tim pendamping dari daerah asal inovasi' END,
+           c.status, c.status_reason, c.progress,
+           CASE WHEN c.r > 0 THEN c.p_final END, CASE WHEN c.r > 0 THEN c.end_as_of END,
+           {ts("c.last_ms")}, ({ts("c.last_ms")} AT TIME ZONE 'UTC')::date, {ts("c.created_ms")},
            {ts("greatest(c.created_ms + c.n_items * 60000, c.last_ms, c.t1_ms, c.t2_ms)")},
            1 + c.n_items + c.r
              + CASE c.status WHEN 'sustained' THEN 2
                              WHEN 'committed' THEN 0 WHEN 'in_progress' THEN 0 ELSE 1 END
     FROM seed_com c
-    ORDER BY c.created_ms, c.cn
-    """
+    ORDER BY c.created_ms, c.cn"""
 
 
 def _items_sql() -> str:
@@ -861,12 +781,10 @@ def _items_sql() -> str:
            CASE WHEN c.r > 0 THEN {ts("c.last_ms")} ELSE {ts("c.created_ms + i * 60000")} END,
            CASE WHEN c.r > 0 THEN 2 ELSE 1 END
     FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.n_items) i
-    ORDER BY c.created_ms, c.cn, i
-    """
+    ORDER BY c.created_ms, c.cn, i"""
 
 
-def _item_updates_json(alias: str) -> str:
-    a = alias
+def _item_updates_json(a: str) -> str:
     entries = [
         f"jsonb_build_object('item_id', {uid(f'{a}.cn', 4000, str(i))}, "
         f"'progress', {a}.ip[{i}], 'status', {item_status(f'{a}.ip[{i}]', f'{a}.status')})"
@@ -902,11 +820,7 @@ def _reports_sql() -> str:
         FROM seed_com c CROSS JOIN LATERAL generate_series(1, c.r) k
         ORDER BY 3, 1, 2
     ) o
-    JOIN seed_com c ON c.cn = o.cn
-    """
-
-
-# --- Sustainability assessments and scaling proposals -------------------------------------
+    JOIN seed_com c ON c.cn = o.cn"""
 
 
 def _profile(kind: str, key: str) -> str:
@@ -934,48 +848,40 @@ def _indicators(key: str) -> str:
 
 
 def _assessments_stage_sql() -> str:
-    """The subjects and periods assessed, and who assessed them when: published innovations
-    at their origin from the year after their registration, launched or sustained commitments
-    from the year after their launch; each assessed between August and early November.
-
-    A commitment is `launched` until an admin marks it sustained (`t2_ms`); the service moves
-    a launched commitment with a sustained verdict to sustained itself, so its assessments
-    before then are drawn from the weak profile, which never scores 70."""
+    """The subjects and periods assessed, and who assessed them when: published innovations at
+    their origin from the year after their registration, launched or sustained commitments from
+    the year after their launch; each between August and early November. A launched commitment
+    with a sustained verdict would have been made sustained by the service: until an admin marks
+    one sustained (`t2_ms`), its profile is the weak one, which never scores 70."""
     year = "(y - 2020)"
     inn_key, com_key = f"i.n::bigint * 8 + {year}", f"c.cn::bigint * 8 + {year}"
-    at = f"make_date(y, 8, 1) + floor({u('x.key', 640)} * 100)::int"
+    on = f"(make_date(x.y, 8, 1) + floor({u('x.key', 640)} * 100)::int)"
     office = f"floor({u('x.key', 641)} * 32400000)::bigint"
     return f"""
     CREATE TEMP TABLE seed_asm AS
-    SELECT x.*, {ts(f"({epoch('x.assessed_on')} + 3600) * 1000 + {office}")} AS at
+    SELECT x.*, {on} AS assessed_on, {ts(f"({epoch(on)} + 3600) * 1000 + {office}")} AS at
     FROM (
-        SELECT x.*, {at} AS assessed_on
-        FROM (
-            SELECT {inn_key} AS key, y, {uid("i.n", 6000, "y")} AS id,
-                   i.id AS innovation_id, NULL::uuid AS commitment_id, i.id AS source_id,
-                   i.province_code AS province_code,
-                   coalesce(k.coordinator_key, {key_id("admin")}) AS actor_id,
-                   CASE WHEN k.code IS NULL THEN 'admin' ELSE 'coordinator' END AS actor_role,
-                   {_profile("innovation", inn_key)} AS p
-            FROM seed_inn i
-            CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
-            LEFT JOIN seed_province k ON k.code = i.province_code
-            WHERE i.status = 'published' AND {u("i.n", 601)} < {MONITORED["innovation"]}
-              AND y > extract(year FROM {ts("i.created_ms")} AT TIME ZONE 'UTC')
-              AND {u(inn_key, 602)} < {ASSESSED_PERIOD}
-            UNION ALL
-            SELECT {com_key}, y, {uid("c.cn", 6100, "y")}, NULL, c.id, c.innovation_id,
-                   c.adopter_prov, c.reporter_key, c.reporter_role,
-                   CASE WHEN make_date(y, 8, 1) > ({ts("c.t2_ms")} AT TIME ZONE 'UTC')::date
-                        THEN {_profile("commitment", com_key)} ELSE 'w' END
-            FROM seed_com c CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
-            WHERE c.status IN ('launched', 'sustained')
-              AND {u("c.cn", 603)} < {MONITORED["commitment"]}
-              AND y > extract(year FROM {ts("c.t1_ms")} AT TIME ZONE 'UTC')
-              AND {u(com_key, 602)} < {ASSESSED_PERIOD}
-        ) x
-    ) x
-    """
+        SELECT {inn_key} AS key, y, {uid("i.n", 6000, "y")} AS id,
+               i.id AS innovation_id, NULL::uuid AS commitment_id, i.id AS source_id,
+               i.province_code AS province_code, {by_coordinator("k.code")},
+               {_profile("innovation", inn_key)} AS p
+        FROM seed_inn i
+        CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
+        LEFT JOIN seed_province k ON k.code = i.province_code
+        WHERE i.status = 'published' AND {u("i.n", 601)} < {MONITORED["innovation"]}
+          AND y > extract(year FROM {ts("i.created_ms")} AT TIME ZONE 'UTC')
+          AND {u(inn_key, 602)} < {ASSESSED_PERIOD}
+        UNION ALL
+        SELECT {com_key}, y, {uid("c.cn", 6100, "y")}, NULL, c.id, c.innovation_id,
+               c.adopter_prov, c.reporter_key, c.reporter_role,
+               CASE WHEN make_date(y, 8, 1) > ({ts("c.t2_ms")} AT TIME ZONE 'UTC')::date
+                    THEN {_profile("commitment", com_key)} ELSE 'w' END
+        FROM seed_com c CROSS JOIN generate_series({FISCAL_YEARS[0]}, {FISCAL_YEARS[-1]}) y
+        WHERE c.status IN ('launched', 'sustained')
+          AND {u("c.cn", 603)} < {MONITORED["commitment"]}
+          AND y > extract(year FROM {ts("c.t1_ms")} AT TIME ZONE 'UTC')
+          AND {u(com_key, 602)} < {ASSESSED_PERIOD}
+    ) x"""
 
 
 def py_float(numeric: str) -> str:
@@ -988,7 +894,7 @@ def _assessments_sql(version: int, rubric: dict[str, Any]) -> str:
     """The assessments of `seed_asm`, scored with `rubric` (its indicators, in order, and its
     thresholds) as the service scores them: each indicator's points are its weight times the
     fraction its value earns, to the cent; the verdict follows from the score."""
-    fractions, entries = [], []
+    fractions, entries, points = [], [], []
     for n, indicator in enumerate(rubric["indicators"]):
         value = f"a.{indicator['key']}"
         if "levels" in indicator:
@@ -1000,28 +906,21 @@ def _assessments_sql(version: int, rubric: dict[str, Any]) -> str:
             fraction = f"CASE {' '.join(whens)} ELSE 0 END"
         missing = indicator.get("missing") or 0
         fractions.append(f"CASE WHEN {value} IS NULL THEN {missing} ELSE {fraction} END AS f{n}")
-        points = f"round({indicator['weight']} * f.f{n}::numeric, 2)"
+        points.append(f"round({indicator['weight']} * f.f{n}::numeric, 2)")
         entries.append(
             f"jsonb_build_object('indicator', {lit(indicator['key'])}, 'value', to_jsonb({value}),"
             f" 'fraction', {py_float(f'f.f{n}::numeric')},"
-            f" 'weight', {py_float(str(indicator['weight']))}, 'points', {py_float(points)})"
+            f" 'weight', {py_float(str(indicator['weight']))}, 'points', {py_float(points[-1])})"
         )
-    total = " + ".join(
-        f"round({i['weight']} * f.f{n}::numeric, 2)" for n, i in enumerate(rubric["indicators"])
-    )
-    t = rubric["thresholds"]
+    t, total = rubric["thresholds"], " + ".join(points)
     return f"""
     INSERT INTO sustainability_assessments (id, innovation_id, commitment_id,
-        source_innovation_id, province_code, period, operating, survived_leadership_change,
-        legal_basis, budget_years, in_regional_plan, in_performance_indicators, has_sop,
-        staff_count, beneficiaries_count, monitoring, complaint_resolution_pct, incentive_idr,
-        notes, evidence_urls, assessed_on, score, verdict, breakdown, rubric_version,
-        assessed_by_key_id, created_at, updated_at, version)
+        source_innovation_id, province_code, period, operating, {", ".join(INDICATOR_DRAWS)},
+        incentive_idr, notes, evidence_urls, assessed_on, score, verdict, breakdown,
+        rubric_version, assessed_by_key_id, created_at, updated_at, version)
     SELECT a.id, a.innovation_id, a.commitment_id, a.source_id, a.province_code, a.y,
-           a.operating, a.survived_leadership_change, a.legal_basis, a.budget_years,
-           a.in_regional_plan, a.in_performance_indicators, a.has_sop, a.staff_count,
-           a.beneficiaries_count, a.monitoring, a.complaint_resolution_pct, a.incentive_idr, '',
-           a.evidence_urls, a.assessed_on, s.score,
+           a.operating, {", ".join(f"a.{name}" for name in INDICATOR_DRAWS)}, a.incentive_idr,
+           '', a.evidence_urls, a.assessed_on, s.score,
            CASE WHEN NOT a.operating THEN {lit(rubric["not_operating_verdict"])}
                 WHEN s.score >= {t["sustained"]} THEN 'sustained'
                 WHEN s.score >= {t["at_risk"]} THEN 'at_risk' ELSE 'discontinued' END,
@@ -1030,8 +929,7 @@ def _assessments_sql(version: int, rubric: dict[str, Any]) -> str:
     FROM (SELECT a.*, {_indicators("a.key")} FROM seed_asm a) a
     CROSS JOIN LATERAL (SELECT {", ".join(fractions)}) f
     CROSS JOIN LATERAL (SELECT least(100, greatest(0, {total})) AS score) s
-    ORDER BY a.at, a.key
-    """
+    ORDER BY a.at, a.key"""
 
 
 def _proposals_sql() -> str:
@@ -1112,8 +1010,7 @@ def _proposals_sql() -> str:
     FROM x JOIN seed_province k ON k.code = x.province_code
     LEFT JOIN f ON f.id = x.id LEFT JOIN s ON s.id = x.id LEFT JOIN w ON w.id = x.id
     LEFT JOIN l ON l.id = x.id
-    ORDER BY x.taken_at, x.n
-    """
+    ORDER BY x.taken_at, x.n"""
 
 
 def fields(alias: str, spec: str) -> str:
@@ -1124,11 +1021,11 @@ def fields(alias: str, spec: str) -> str:
 
 
 def by_coordinator(province_sql: str) -> str:
-    """An event's actor and role: the coordinator of province `province_sql` (`k`, its
-    `seed_province` row), or the national admin for a national row."""
+    """An actor and role: the coordinator of province `province_sql` (`k`, its `seed_province`
+    row), or the national admin for a national row."""
     return (
-        f"coalesce(k.coordinator_key, {key_id('admin')}), "
-        f"CASE WHEN {province_sql} IS NULL THEN 'admin' ELSE 'coordinator' END"
+        f"coalesce(k.coordinator_key, {key_id('admin')}) AS actor_id, "
+        f"CASE WHEN {province_sql} IS NULL THEN 'admin' ELSE 'coordinator' END AS actor_role"
     )
 
 
@@ -1141,15 +1038,16 @@ def _events_sql() -> str:
     commitment = "id program_id innovation_id adopter_institution_id=adopter_id signed_on"
     commitment += " target_launch_on budget_idr adopter_region_code=adopter_region"
     commitment += " adopter_province_code=adopter_prov origin_province_code=origin_prov"
-    sources = [
-        # Institutions, registered by the national admin.
-        f"""
+    columns = "at, actor_id, actor_role, action, entity, entity_id, province_code, changes"
+    return f"""
+    INSERT INTO events ({columns})
+    SELECT {columns} FROM (
+        -- Institutions, registered by the national admin.
         SELECT i.created_at AS at, 1 AS seq, {admin} AS actor_id, 'admin' AS actor_role,
                'institution.created' AS action, 'institution' AS entity, i.id::text AS entity_id,
                i.province_code, {fields("i", "name kind region_code parent_id")} AS changes
         FROM institutions i
-        """,
-        f"""
+        UNION ALL
         SELECT p.created_at, 2, {by_coordinator("p.province_code")},
                'program.created', 'replication_program', p.id::text, p.province_code,
                {fields("p", "name province_code fiscal_year signed_on id")}
@@ -1159,8 +1057,7 @@ def _events_sql() -> str:
         SELECT p.updated_at, 3, {admin}, 'admin', 'program.updated', 'replication_program',
                p.id::text, p.province_code, '{{"status": "closed"}}'::jsonb
         FROM replication_programs p WHERE p.status = 'closed'
-        """,
-        f"""
+        UNION ALL
         SELECT i.created_at, 4, {by_coordinator("i.province_code")},
                'innovation.created', 'innovation', i.id::text, i.province_code,
                {fields("i", innovation)} || jsonb_build_object(
@@ -1174,15 +1071,13 @@ def _events_sql() -> str:
                '{{"status": "withdrawn"}}'::jsonb
         FROM innovations i LEFT JOIN seed_province k ON k.code = i.province_code
         WHERE i.status = 'withdrawn'
-        """,
-        f"""
+        UNION ALL
         SELECT a.created_at, 6, {admin}, 'admin', 'award.created', 'award', a.id::text,
                s.province_code, {fields("a", "competition year tier decree_number innovation_id")}
         FROM awards a JOIN seed_inn s ON s.id = a.innovation_id
-        """,
-        # Commitments, their plans and their status changes, by the adopter's coordinator
-        # (the first report's change by whoever sent it).
-        f"""
+        UNION ALL
+        -- Commitments, their plans and their status changes, by the adopter's coordinator
+        -- (the first report's change by whoever sent it).
         SELECT {ts("c.created_ms")}, 7, c.coordinator_key, 'coordinator',
                'commitment.created', 'commitment', c.id::text, c.adopter_prov,
                {fields("c", commitment)}
@@ -1216,18 +1111,16 @@ def _events_sql() -> str:
                jsonb_build_object('from', 'launched', 'to', 'sustained',
                                   'reason', {lit(SUSTAIN_REASON)})
         FROM seed_com c WHERE c.t2_ms IS NOT NULL
-        """,
-        # Assessments by their assessors; proposals by the province's coordinator, reviewed
-        # and decided by the national reviewers (an approval raises the innovation's scale).
-        """
+        UNION ALL
+        -- Assessments by their assessors; proposals by the province's coordinator, reviewed
+        -- and decided by the national reviewers (an approval raises the innovation's scale).
         SELECT a.created_at, 12, a.assessed_by_key_id, x.actor_role,
                'sustainability_assessment.created', 'sustainability_assessment', a.id::text,
                a.province_code,
                to_jsonb(a) - 'id' - 'breakdown' - 'assessed_by_key_id' - 'created_at'
                    - 'updated_at' - 'version' || jsonb_build_object('score', a.score::text)
         FROM sustainability_assessments a JOIN seed_asm x ON x.id = a.id
-        """,
-        f"""
+        UNION ALL
         SELECT p.created_at, 13, p.proposed_by_key_id, 'coordinator',
                'scaling_proposal.created', 'scaling_proposal', p.id::text, p.province_code,
                to_jsonb(p) - 'status' - 'reviewed_at' - 'outcome' - 'notes' - 'conditions'
@@ -1253,19 +1146,9 @@ def _events_sql() -> str:
                'innovation', p.innovation_id::text, p.province_code,
                jsonb_build_object('scale', p.target_scale, 'scaling_proposal_id', p.id)
         FROM scaling_proposals p WHERE p.status = 'approved'
-        """,
-    ]
-    union = "\nUNION ALL\n".join(sources)
-    return f"""
-    INSERT INTO events (at, actor_id, actor_role, action, entity, entity_id, province_code,
-                        changes)
-    SELECT at, actor_id, actor_role, action, entity, entity_id, province_code, changes
-    FROM ({union}) e
-    ORDER BY at, seq, entity_id
-    """
+    ) e
+    ORDER BY at, seq, entity_id"""
 
-
-# --- Keys and indexes -------------------------------------------------------------------
 
 _CATALOG = """
 SELECT 'index' AS what, c.relname AS table_name, i.relname AS name,
@@ -1285,8 +1168,36 @@ SELECT 'trigger', tgrelid::regclass::text, tgname,
 FROM pg_trigger
 WHERE NOT tgisinternal
   AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
-ORDER BY 1, 2, 3
-"""
+ORDER BY 1, 2, 3"""
+# Assessments with a sustained verdict of a commitment then launched: the service would have
+# moved it to sustained (see `_assessments_stage_sql`).
+MOVED_BY_VERDICT = f"""
+SELECT count(*) FROM sustainability_assessments a JOIN seed_com c ON c.id = a.commitment_id
+WHERE a.verdict = 'sustained' AND (c.t2_ms IS NULL OR a.created_at < {ts("c.t2_ms")})"""
+# The load's preparation, statement by statement, and the statements that undo it: the AFTER
+# INSERT statement triggers of the tables `$1` enabled ALWAYS (they then fire in replica mode,
+# once per insert); the primary and unique keys of the tables `$2` that no foreign key references
+# dropped, then their other indexes. Foreign keys stay, unchecked, and the keys they reference;
+# partial indexes too: a predicate deparsed and parsed again is an equivalent but different
+# expression, which the catalog check would see.
+LOAD_MODE = """
+SELECT 0 AS n, format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', tgrelid::regclass, tgname),
+       format('ALTER TABLE %s ENABLE TRIGGER %I', tgrelid::regclass, tgname)
+FROM pg_trigger
+WHERE NOT tgisinternal AND tgenabled = 'O' AND tgtype & 7 = 4 AND tgrelid::regclass::text = ANY($1)
+UNION ALL
+SELECT 1, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
+              pg_get_constraintdef(k.oid))
+FROM pg_constraint k
+WHERE k.contype IN ('p', 'u') AND k.conrelid::regclass::text = ANY($2)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid)
+UNION ALL
+SELECT 2, format('DROP INDEX %I', i.relname), pg_get_indexdef(i.oid)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+WHERE c.relname = ANY($2) AND c.relnamespace = 'public'::regnamespace AND x.indpred IS NULL
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+ORDER BY 1, 2"""
 
 
 async def catalog(conn: asyncpg.Connection) -> list[tuple[str, str, str, str]]:
@@ -1294,74 +1205,12 @@ async def catalog(conn: asyncpg.Connection) -> list[tuple[str, str, str, str]]:
     return [tuple(r) for r in await conn.fetch(_CATALOG)]
 
 
-# Assessments with a sustained verdict of a commitment then launched: the service would have
-# moved it to sustained (see `_assessments_stage_sql`).
-MOVED_BY_VERDICT = f"""
-SELECT count(*) FROM sustainability_assessments a JOIN seed_com c ON c.id = a.commitment_id
-WHERE a.verdict = 'sustained' AND (c.t2_ms IS NULL OR a.created_at < {ts("c.t2_ms")})
-"""
-
-
-async def _statement_triggers(conn: asyncpg.Connection, mode: str) -> list[tuple[str, str]]:
-    """Enable the AFTER INSERT statement triggers of LOADED `mode` (ALWAYS: they fire under
-    `session_replication_role = replica`, set-wise, once per insert: the summaries and the
-    commitments' activity); return them. Row triggers and foreign-key checks stay off."""
-    triggers = await conn.fetch(
-        """
-        SELECT tgrelid::regclass::text AS t, tgname FROM pg_trigger
-        WHERE NOT tgisinternal AND tgenabled = 'O' AND tgtype & 7 = 4
-          AND tgrelid::regclass::text = ANY($1)
-        ORDER BY 1, 2
-        """,
-        list(LOADED),
-    )
-    for r in triggers:
-        await conn.execute(f'ALTER TABLE {r["t"]} ENABLE {mode} TRIGGER "{r["tgname"]}"')
-    return [(r["t"], r["tgname"]) for r in triggers]
-
-
-async def _drop_keys_and_indexes(conn: asyncpg.Connection) -> list[str]:
-    """Drop the indexes of UNREAD, and their primary and unique keys that no foreign key
-    references; return the statements that recreate them (keys first).
-
-    Foreign keys stay (unchecked while `session_replication_role = replica`), and with
-    them the keys they reference. Partial indexes stay too: a predicate deparsed and parsed
-    again is an equivalent but different expression, which the catalog check would see."""
-    tables = list(UNREAD)
-    keys = await conn.fetch(
-        """
-        SELECT k.conrelid::regclass::text AS t, k.conname, pg_get_constraintdef(k.oid) AS def
-        FROM pg_constraint k
-        WHERE k.contype IN ('p', 'u') AND k.conrelid::regclass::text = ANY($1)
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint f
-                          WHERE f.contype = 'f' AND f.conindid = k.conindid)
-        ORDER BY 1, 2
-        """,
-        tables,
-    )
-    indexes = await conn.fetch(
-        """
-        SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def
-        FROM pg_index x
-        JOIN pg_class i ON i.oid = x.indexrelid
-        JOIN pg_class c ON c.oid = x.indrelid
-        WHERE c.relname = ANY($1) AND c.relnamespace = 'public'::regnamespace
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
-          AND x.indpred IS NULL
-        ORDER BY 1
-        """,
-        tables,
-    )
-    for r in keys:
-        await conn.execute(f'ALTER TABLE {r["t"]} DROP CONSTRAINT "{r["conname"]}"')
-    for r in indexes:
-        await conn.execute(f'DROP INDEX "{r["name"]}"')
-    return [f'ALTER TABLE {r["t"]} ADD CONSTRAINT "{r["conname"]}" {r["def"]}' for r in keys] + [
-        r["def"] for r in indexes
-    ]
-
-
-# --- Entry points -----------------------------------------------------------------------
+async def _load_mode(conn: asyncpg.Connection) -> list[str]:
+    """Prepare the loaded tables (`LOAD_MODE`); return the statements that undo it."""
+    statements = await conn.fetch(LOAD_MODE, list(LOADED), list(UNREAD))
+    for _, do, _ in statements:
+        await conn.execute(do)
+    return [undo for _, _, undo in statements]
 
 
 async def seed(url: URL, innovations: int) -> dict[str, Any]:
@@ -1391,17 +1240,8 @@ async def seed(url: URL, innovations: int) -> dict[str, Any]:
         async with conn.transaction():
             for setting, value in LOAD_SETTINGS.items():
                 await conn.execute(f"SET LOCAL {setting} = '{value}'")
-            # Truncated in this transaction: with wal_level = minimal nothing is WAL-logged.
-            # CASCADE: the tables that reference these are empty in a fresh database, but for
-            # the API keys (a submitter's key references its institution), which are kept.
-            await step("prepare", "CREATE TEMP TABLE kept_keys ON COMMIT DROP AS TABLE api_keys")
-            tables = ", ".join(LOADED + SUMMARY_TABLES)
-            await step("prepare", f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-            await step("prepare", "INSERT INTO api_keys TABLE kept_keys")
-            recreate = await _drop_keys_and_indexes(conn)
-            fired = await _statement_triggers(conn, "ALWAYS")
-            for sql in _helpers_sql():
-                await step("prepare", sql)
+            await step("prepare", _prepare_sql())
+            restore = await _load_mode(conn)
             await step("api_keys", _api_keys_sql())
             await step("institutions", _institutions_sql())
             await step("stage_innovations", _innovations_stage_sql(innovations))
@@ -1425,41 +1265,26 @@ async def seed(url: URL, innovations: int) -> dict[str, Any]:
                 raise RuntimeError("A launched commitment has a sustained verdict.")
             await step("scaling_proposals", _proposals_sql())
             await step("events", _events_sql())
-            for table, trigger in fired:
-                await conn.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{trigger}"')
-            for sql in recreate:
+            for sql in restore:
                 await step("keys_and_indexes", sql)
-            after = await catalog(conn)
-            if after != before:
-                missing = sorted(set(before) - set(after))
-                extra = sorted(set(after) - set(before))
+            if (after := await catalog(conn)) != before:
+                missing, extra = sorted(set(before) - set(after)), sorted(set(after) - set(before))
                 raise RuntimeError(f"Catalog changed: missing {missing}, extra {extra}")
         await step("vacuum_analyze", "VACUUM ANALYZE")
-        server = {
-            name: await conn.fetchval(f"SHOW {name}")
-            for name in ("server_version", "wal_level", "data_checksums", "shared_buffers")
-        }
-        return {
-            "innovations": innovations,
-            "server": server,
-            "seconds": round(time.monotonic() - started, 2),
-            "phases": phases,
-            **await sizes(conn),
-        }
+        shown = ("server_version", "wal_level", "data_checksums", "shared_buffers")
+        server = {name: await conn.fetchval(f"SHOW {name}") for name in shown}
+        seconds = round(time.monotonic() - started, 2)
+        summary = {"innovations": innovations, "server": server, "seconds": seconds}
+        return {**summary, "phases": phases, **await sizes(conn)}
 
 
 async def sizes(conn: asyncpg.Connection) -> dict[str, Any]:
     rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
+    query = "SELECT t, pg_total_relation_size(t), pg_table_size(t), pg_indexes_size(t)"
+    query += " FROM unnest($1::regclass[]) t"
     tables = {
-        r["t"]: {"total_bytes": r["total"], "heap_bytes": r["heap"], "index_bytes": r["idx"]}
-        for r in await conn.fetch(
-            """
-            SELECT t, pg_total_relation_size(t) AS total,
-                   pg_table_size(t) AS heap, pg_indexes_size(t) AS idx
-            FROM unnest($1::regclass[]) t
-            """,
-            list(TABLES),
-        )
+        t: {"total_bytes": total, "heap_bytes": heap, "index_bytes": index}
+        for t, total, heap, index in await conn.fetch(query, list(TABLES))
     }
     database = await conn.fetchval("SELECT pg_database_size(current_database())")
     return {"rows": rows, "database_bytes": database, "tables": tables}
@@ -1482,8 +1307,7 @@ def main() -> None:
         url = fresh_database(server, "inovasi_bench_seed")
     summary = asyncio.run(seed(url, args.innovations))
     summary["at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    json.dump(summary, sys.stdout, indent=2)
-    print()
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
