@@ -1,16 +1,13 @@
 """The raw baseline of `bench.run`: its scenarios on Starlette and a plain asyncpg pool, with
 the service's own SQL and without the framework.
 
-It serves only what the scenarios send (`SCENARIOS` in bench/run.py): an innovation by id
-(anonymous), list pages by province, sector, digital or search word with a sort, a limit and
-a cursor, a progress report and a batch of them (API key, Idempotency-Key). Each runs the
-statements the service runs, in the same transactions: the reads the repository's read model
-and page statements, compiled once per shape and run outside a transaction; a report the key
-lookup, the claim, the lock and ingest statements and the saved response. bulk_ingest is the
-floor the service's ingestion is measured against: after the key and the claim it writes the
-reports and their events with COPY and checks nothing. Bodies carry the service's data, not
-its bytes (bench/baseline_check.py compares them); requests the scenarios never send may well
-get a 500.
+It serves only what the scenarios send (`SCENARIOS` in bench/run.py), each with the statements
+the service runs, in the same transactions: reads with the repository's read model and page
+statements, compiled once per shape; a report with the key lookup, the claim, the lock and
+ingest statements and the saved response. bulk_ingest is the floor the service's ingestion is
+measured against: after the key and the claim it writes the reports and their events with COPY
+and checks nothing. Bodies carry the service's data, not its bytes (bench/baseline_check.py
+compares them); other requests may well get a 500.
 
     python -m bench.baseline --port P [--workers N]    # DATABASE_URL as the service takes it
 """
@@ -66,10 +63,9 @@ RELEVANCE = "relevance"
 
 
 class Statement:
-    """A SQLAlchemy statement compiled once for asyncpg: its SQL, and its arguments from
-    named values (a parameter not given keeps the value the statement was built with).
-    `planned_per_call`: run as an unnamed statement, planned for each call's values, as the
-    service runs a filtered list page."""
+    """A SQLAlchemy statement compiled once for asyncpg: its SQL, and its arguments from named
+    values (a parameter not given keeps the value the statement was built with).
+    `planned_per_call`: planned for each call's values, as the service runs a filtered list."""
 
     def __init__(self, stmt: Any, *, planned_per_call: bool = False) -> None:
         self.compiled = stmt.compile(dialect=asyncpg_dialect.dialect())
@@ -101,14 +97,12 @@ HIDDEN = frozenset(p.key for p in Innovation.__mapper__.column_attrs if p.deferr
 # A list page's statement per shape (the filters given, the sort, a cursor or not), as the
 # service's `repository.list_page` keeps them.
 PAGES: dict[tuple[Any, ...], Statement] = {}
-
 # The bulk_ingest twin's one statement of its own: the transaction's time (the reports'
 # `created_at`) and the provinces of the commitments (their events' `province_code`).
 BATCH_LOOKUP = """
 SELECT now() AS created_at, array_agg(id::text) AS ids,
        array_agg(adopter_province_code) AS provinces
-FROM commitments WHERE id = ANY($1::uuid[])
-"""
+FROM commitments WHERE id = ANY($1::uuid[])"""
 # What a report the scenarios send leaves out, filled in as the service's schema does.
 REPORT_DEFAULTS = {
     "item_updates": [], "narrative": "", "obstacles": "", "evidence_urls": [], "reported_by": "",
@@ -140,9 +134,6 @@ def _innovation(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in HIDDEN and not k.startswith("_k")}
 
 
-# --- Reads ------------------------------------------------------------------------------------
-
-
 async def read_by_id(request: Request) -> Response:
     innovation_id = uuid.UUID(request.path_params["innovation_id"])
     # The scenarios read published innovations only: no 404 here.
@@ -151,17 +142,11 @@ async def read_by_id(request: Request) -> Response:
 
 
 async def list_innovations(request: Request) -> Response:
-    """The list as the scenarios ask for it: a province, a sector, digital or a search word,
-    a sort, a page size and a cursor."""
+    """A page of the list by province, sector, digital or search word, a sort and a cursor."""
     query = request.query_params
-    digital = query.get("digital")
-    filters = repository.Filters(
-        province=query.get("province"),
-        sector=query.get("sector"),
-        digital=None if digital is None else digital == "true",
-        q=query.get("q"),
-        published_only=True,
-    )
+    given = {name: query.get(name) for name in ("province", "sector", "q")}
+    digital = None if query.get("digital") is None else query["digital"] == "true"
+    filters = repository.Filters(**given, digital=digital, published_only=True)
     sort = query.get("sort") or (RELEVANCE if filters.q else "-launched_on")
     if sort == RELEVANCE:
         keys, cursor_name = repository.relevance_sort(filters.q or ""), f"{RELEVANCE}:{filters.q}"
@@ -181,16 +166,10 @@ async def list_innovations(request: Request) -> Response:
     params["limit"] = limit + 1
     params.update({f"after_{n}": v for n, v in enumerate(after or ())})
     rows = await page.fetch(request.app.state.pool, params)
-    body = {
-        "items": [_innovation(r) for r in rows[:limit]],
-        "next_cursor": next_cursor(
-            rows, limit, cursor_name, lambda r: [r[f"_k{n}"] for n in range(len(keys))]
-        ),
-    }
-    return _json(dumps(body))
-
-
-# --- Writes -----------------------------------------------------------------------------------
+    sort_keys = [f"_k{n}" for n in range(len(keys))]
+    next_page = next_cursor(rows, limit, cursor_name, lambda r: [r[k] for k in sort_keys])
+    items = [_innovation(r) for r in rows[:limit]]
+    return _json(dumps({"items": items, "next_cursor": next_page}))
 
 
 def _report(raw: dict[str, Any], commitment_id: str) -> dict[str, Any]:
@@ -213,8 +192,8 @@ async def _authenticate(conn: asyncpg.Connection, request: Request) -> asyncpg.R
 async def _claim(
     conn: asyncpg.Connection, request: Request, principal: asyncpg.Record, body: bytes
 ) -> dict[str, Any]:
-    """Claim the request's Idempotency-Key as the service does; the claim. The scenarios send
-    a new key with every request: a key already claimed ends the request (a 500)."""
+    """Claim the request's Idempotency-Key as the service does (the scenarios send a new one
+    each time: one claimed before is a 500)."""
     claim = {"principal_id": principal["id"], "key": request.headers["idempotency-key"]}
     values = {
         **claim,
@@ -227,13 +206,10 @@ async def _claim(
 
 
 async def _save(
-    conn: asyncpg.Connection,
-    claim: dict[str, Any],
-    status: int,
-    headers: dict[str, str],
-    content: bytes,
+    conn: asyncpg.Connection, claim: dict[str, Any], status: int, content: bytes, **headers: str
 ) -> None:
-    """Store the response under the claim, compressed from the service's size on."""
+    """Store the JSON response under the claim, compressed from the service's size on."""
+    headers = {"content-type": "application/json", **headers}
     compressed = len(content) >= COMPRESS_FROM_BYTES
     values = {**claim, "status": status, "headers": json.dumps(headers), "compressed": compressed}
     values["body"] = zlib.compress(content, 1) if compressed else content
@@ -250,22 +226,14 @@ async def report_post(request: Request) -> Response:
         claim = await _claim(conn, request, principal, body)
         locked = await LOCK_COMMITMENTS.fetch(conn, {"ids": [uuid.UUID(commitment_id)]})
         scoped = principal["role"] in PROVINCE_SCOPED_ROLES
-        [outcome] = await INGEST_REPORTS.fetch(
-            conn,
-            {
-                "reports": _encoder.encode([doc]),
-                "row_ids": [r[0] for r in locked],
-                "province": principal["province_code"] if scoped else None,
-                "actor_id": principal["id"],
-                "actor_role": principal["role"],
-            },
-        )
+        actor = {"actor_id": principal["id"], "actor_role": principal["role"]}
+        values = {"reports": _encoder.encode([doc]), "row_ids": [r[0] for r in locked], **actor}
+        values["province"] = principal["province_code"] if scoped else None
+        [outcome] = await INGEST_REPORTS.fetch(conn, values)
         if outcome["ids"][0] is None:  # rolled back, where the service would answer a 4xx
             raise RuntimeError(f"report refused: {outcome['problems'][0]}")
-        read = {"id": outcome["ids"][0], **doc, "created_at": outcome["created_at"]}
-        content = dumps(read)
-        headers = {"content-type": "application/json", "location": location}
-        await _save(conn, claim, 201, headers, content)
+        content = dumps({"id": outcome["ids"][0], **doc, "created_at": outcome["created_at"]})
+        await _save(conn, claim, 201, content, location=location)
     return _json(content, 201, location=location)
 
 
@@ -286,31 +254,18 @@ async def bulk_ingest(request: Request) -> Response:
         provinces = dict(zip(lookup["ids"] or (), lookup["provinces"] or (), strict=True))
         created_at = lookup["created_at"]
         millis = f"{round(created_at.timestamp() * 1000):012x}"
-        actor, role = principal["id"], principal["role"]
+        actor = principal["id"]
+        event = {"actor_id": actor, "actor_role": principal["role"]}
+        event |= {"action": "progress_report.created", "entity": "progress_report"}
         rows, events, results = [], [], []
         for index, doc in enumerate(reports):
             report_id = _report_id(millis, index + 1)
-            rows.append(
-                {
-                    **doc,
-                    "id": report_id,
-                    "as_of": date.fromisoformat(doc["as_of"]),
-                    "item_updates": _encoder.encode(doc["item_updates"]),
-                    "reporter_key_id": actor,
-                }
-            )
+            as_of, updates = date.fromisoformat(doc["as_of"]), _encoder.encode(doc["item_updates"])
+            row = {**doc, "as_of": as_of, "item_updates": updates}
+            rows.append({**row, "id": report_id, "reporter_key_id": actor})
             changes = {k: doc[k] for k in ("as_of", "commitment_id", "percent_complete")}
-            events.append(
-                {
-                    "actor_id": actor,
-                    "actor_role": role,
-                    "action": "progress_report.created",
-                    "entity": "progress_report",
-                    "entity_id": report_id,
-                    "province_code": provinces[doc["commitment_id"]],
-                    "changes": _encoder.encode(changes),
-                }
-            )
+            where = {"entity_id": report_id, "province_code": provinces[doc["commitment_id"]]}
+            events.append({**event, **where, "changes": _encoder.encode(changes)})
             report = {"id": report_id, **doc, "created_at": created_at}
             results.append({"index": index, "status": 201, "report": report, "problem": None})
         for table, records in (("progress_reports", rows), ("events", events)):
@@ -318,15 +273,12 @@ async def bulk_ingest(request: Request) -> Response:
                 table, records=[tuple(r.values()) for r in records], columns=list(records[0])
             )
         content = dumps({"accepted": len(rows), "rejected": 0, "results": results})
-        await _save(conn, claim, 200, {"content-type": "application/json"}, content)
+        await _save(conn, claim, 200, content)
     return _json(content)
 
 
 async def readyz(request: Request) -> Response:
     return _json(b'{"status":"ok"}')
-
-
-# --- Application ------------------------------------------------------------------------------
 
 
 async def _connected(conn: asyncpg.Connection) -> None:
@@ -346,12 +298,11 @@ def create_app() -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The service's connection settings (`app.core.db`), on a pool as large as its own.
-        max_size = settings.db_pool_size + settings.db_max_overflow
         app.state.settings = settings
         app.state.pool = await asyncpg.create_pool(
             **connect_kwargs(to_async_url(settings.database_url)),
             min_size=1,
-            max_size=max_size,
+            max_size=settings.db_pool_size + settings.db_max_overflow,
             max_inactive_connection_lifetime=1800,
             init=_connected,
             reset=_keep_state,
@@ -389,8 +340,7 @@ def create_app() -> Starlette:
 
 
 def serve_baseline(url: URL, workers: int = 1) -> contextlib.AbstractContextManager[Service]:
-    """Run the baseline against `url` as `tests.harness.serve` runs the service; its base URL
-    (with `.pids`: the process and its workers)."""
+    """Run the baseline against `url` as `tests.harness.serve` runs the service."""
     from tests import harness
 
     return harness.serve(url, workers, command=("bench.baseline",))

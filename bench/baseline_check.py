@@ -18,24 +18,31 @@ from sqlalchemy.engine import URL
 
 from bench.common import connect
 
-# The fields each scenario reads, and so compares.
-READ_FIELDS = ("id", "title", "status", "version")  # read_by_id, and mixed's reads
-REPORT_FIELDS = ("commitment_id", "as_of", "percent_complete")  # report_post, each of a batch
 View = Callable[[Any], Any]
+# Everything a report and its event hold, less what differs by nature (ids, times,
+# transaction ids).
+STORED = """
+SELECT to_jsonb(r) - 'id' - 'created_at',
+       (SELECT jsonb_agg(to_jsonb(e) - 'id' - 'at' - 'txid' - 'entity_id') FROM events e
+        WHERE e.entity = 'progress_report' AND e.entity_id = r.id::text)
+FROM unnest($1::uuid[]) WITH ORDINALITY AS x (id, n)
+JOIN progress_reports r ON r.id = x.id
+ORDER BY x.n"""
 
 
-def read_view(body: Any) -> Any:
-    return {k: body.get(k) for k in READ_FIELDS}
+def fields_view(*names: str) -> View:
+    return lambda body: {k: body.get(k) for k in names}
+
+
+# The fields each scenario reads, and so compares.
+read_view = fields_view("id", "title", "status", "version")  # read_by_id, and mixed's reads
+report_view = fields_view("commitment_id", "as_of", "percent_complete")  # report_post, batches
 
 
 def page_view(body: Any) -> Any:
     """list_keyset, list_keyset_deep, search (and mixed's lists): the page's ids in order and
     the next page's cursor."""
     return {"ids": [i["id"] for i in body["items"]], "next_cursor": body.get("next_cursor")}
-
-
-def report_view(body: Any) -> Any:
-    return {k: body.get(k) for k in REPORT_FIELDS}
 
 
 def batch_view(body: Any) -> Any:
@@ -54,18 +61,6 @@ def _compare(label: str, a: httpx.Response, b: httpx.Response, view: View) -> li
         return []
     seen_a, seen_b = view(a.json()), view(b.json())
     return [] if seen_a == seen_b else [f"{label}:\n  {seen_a}\n  {seen_b}"]
-
-
-# Everything a report and its event hold, less what differs by nature (ids, times,
-# transaction ids).
-STORED = """
-SELECT to_jsonb(r) - 'id' - 'created_at',
-       (SELECT jsonb_agg(to_jsonb(e) - 'id' - 'at' - 'txid' - 'entity_id') FROM events e
-        WHERE e.entity = 'progress_report' AND e.entity_id = r.id::text)
-FROM unnest($1::uuid[]) WITH ORDINALITY AS x (id, n)
-JOIN progress_reports r ON r.id = x.id
-ORDER BY x.n
-"""
 
 
 async def _stored(url: URL, label: str, ids: list[list[str]]) -> list[str]:

@@ -3,11 +3,9 @@
 `python -m bench.run` (10k innovations, short runs) or `--full` (10k, 100k and 1M; 1 worker,
 then 2 at 1M). Per size: a database seeded by `bench.seed` (kept for later runs); the service
 and the baseline (bench/baseline.py) on it, checked to answer alike (bench/baseline_check.py);
-then per scenario `wrk` (one thread, 32 connections), service and baseline interleaved in
-pairs of a warm-up and a timed run (`dashboards`: the service alone), and the medians of the
-pairs: requests/s, p50, p99, errors, the ratio to the baseline, the app's and PostgreSQL's CPU
-ms per request and SQL statements per request. Results go to `bench/results/latest.json`, and
-a Markdown table and the targets to stdout.
+then per scenario `wrk` (one thread, 32 connections) against each, in interleaved pairs
+(`run_pairs`). Results go to `bench/results/latest.json`, a Markdown table and the targets to
+stdout.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import itertools
 import json
 import os
 import platform
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
@@ -43,18 +43,17 @@ from app.core.pagination import encode_cursor, order_by
 from app.core.security import Role
 from app.innovations.repository import SORTS, Filters, where_clauses
 from bench import seed
+from bench.baseline import APPLICATION_NAME as BASELINE_APP
 from bench.baseline import Statement, serve_baseline
 from bench.baseline_check import check
 from bench.common import ROOT, connect, cpu_by_pid, cpu_seconds, cpu_used
+from tests.harness import APPLICATION_NAME as SERVICE_APP
 from tests.harness import Cluster, backend_pids, fresh_database, serve
 
 RESULTS = ROOT / "bench" / "results"
-# Bumped when bench/seed.py changes what it seeds: kept databases of another version are seeded
-# again.
+# Bumped when bench/seed.py changes what it seeds: kept databases of another version are reseeded.
 SEED_VERSION = 3
 CONNECTIONS = 32
-SERVICE_APP = "inovasi-hub"
-BASELINE_APP = "inovasi-baseline"
 BATCH = 500
 # Distinct batches per connection in bulk_ingest (see `draw_inputs`).
 BATCH_ROUNDS = 4
@@ -63,7 +62,6 @@ BATCH_ROUNDS = 4
 # measured the cold cache, not the app (bulk_ingest at 1M: 13 batches/s, 25 once warm).
 PRIMED = {"report_post": 5.0, "bulk_ingest": 15.0, "mixed": 5.0}
 PRIME_ROUNDS = 8
-
 # A cluster for benchmarks: the data fit in memory, pg_stat_statements counts statements.
 CLUSTER_SETTINGS = {
     "shared_buffers": "4GB", "effective_cache_size": "16GB", "maintenance_work_mem": "1GB",
@@ -71,13 +69,8 @@ CLUSTER_SETTINGS = {
     "shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "top",
     "listen_addresses": "127.0.0.1",
 }  # fmt: skip
-
-
-# --- the load generator ----------------------------------------------------------------------
-
 # What every wrk script starts with: helpers, the seeding of its RNG, and the RESULT line.
 LUA_COMMON = (ROOT / "bench" / "wrk.lua").read_text()
-
 # What dashboards, maps and monitoring read (issue 32): figures over the whole data set. Open
 # data: no key. Measured for the service only (a baseline twin would run the same SQL).
 DASHBOARDS = (
@@ -88,7 +81,6 @@ DASHBOARDS = (
     "/api/v1/innovations?q=stunting&include_total=true",
 )  # fmt: skip
 SERVICE_ONLY = ("dashboards",)
-
 REQUESTS = {
     "read_by_id": "request = read",
     "list_keyset": 'request = function() return wrk.format("GET", pick(lists)) end',
@@ -112,6 +104,47 @@ request = function()
   return post()
 end""",
 }
+SCENARIOS = tuple(REQUESTS)
+# Also measured at half the baseline's capacity (see `half_load`).
+PACED = ("read_by_id", "search")
+# What every report the scenarios send says besides its commitment, date and percentages.
+REPORT_TEXT = {
+    "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
+    "evidence_urls": ["https://example.go.id/laporan.pdf"],
+    "reported_by": "Bappeda",
+}
+LIST_FILTERS: list[tuple[dict[str, str], str]] = [
+    ({"province": "32"}, "-launched_on"),
+    ({"sector": "health"}, "-launched_on"),
+    ({"province": "35", "sector": "education"}, "-launched_on"),
+    ({"province": "33"}, "title"),
+    ({"digital": "true"}, "-updated_at"),
+]
+# Commitments open to reports, up to 20,000 a province (with an action item of each).
+OPEN_COMMITMENTS = """
+WITH open AS (
+    SELECT c.id, c.adopter_province_code AS province,
+           (SELECT min(a.id::text) FROM action_items a WHERE a.commitment_id = c.id) AS item
+    FROM commitments c
+    WHERE c.status <> 'cancelled' AND c.signed_on <= current_date
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY province ORDER BY md5(id::text)) AS n
+    FROM open WHERE item IS NOT NULL
+)
+SELECT id::text, province, item FROM ranked WHERE n <= 20000"""
+# The statements pg_stat_statements counted in a database.
+STATEMENTS = """
+SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'"""
+# The seed's summary, if it is of this size, seed version and migration.
+SEEDED = """
+SELECT summary FROM bench_seed
+WHERE innovations = $1 AND version = $2 AND (SELECT version_num FROM alembic_version) = $3"""
+# Each scenario's floor of the service's rate over the baseline's (1 worker).
+RATIO_FLOORS = {"read_by_id": 0.6, "list_keyset": 0.6, "report_post": 0.5, "bulk_ingest": 0.5}
+# How far the service's rate may move from the smallest size to the largest.
+FLAT = {"read_by_id": 0.15, "list_keyset": 0.15, "list_keyset_deep": 0.15, "search": 0.15,
+        "dashboards": 0.2}  # fmt: skip
 
 
 def lua_list(values: Sequence[Any]) -> str:
@@ -121,20 +154,15 @@ def lua_list(values: Sequence[Any]) -> str:
     )
 
 
-# What every report the scenarios send says besides its commitment, date and percentages.
-REPORT_TEXT = {
-    "narrative": "Pelaksanaan sesuai rencana aksi; sosialisasi ke puskesmas.",
-    "evidence_urls": ["https://example.go.id/laporan.pdf"],
-    "reported_by": "Bappeda",
-}
+def report(item_id: str, as_of: str, percent: int | str, progress: int | str) -> dict[str, Any]:
+    updates = [{"item_id": item_id, "progress": progress}]
+    return {"as_of": as_of, "percent_complete": percent, "item_updates": updates, **REPORT_TEXT}
 
 
 def report_body(item_id: str, as_of: str) -> str:
     """A report's JSON with two `%d` for Lua's string.format: percentage and item progress."""
-    return (
-        f'{{"as_of":"{as_of}","percent_complete":%d,'
-        f'"item_updates":[{{"item_id":"{item_id}","progress":%d}}],'
-    ) + json.dumps(REPORT_TEXT, separators=(",", ":"))[1:]
+    body = json.dumps(report(item_id, as_of, "%d", "%d"), separators=(",", ":"))
+    return body.replace('"%d"', "%d")
 
 
 @dataclass
@@ -152,107 +180,78 @@ class Inputs:
 def lua_script(scenario: str, inputs: Inputs, delay_ms: float | None = None) -> str:
     """The wrk script of `scenario`; with `delay_ms`, paced: each connection waits a random
     (exponential) time of that mean between its requests."""
-    data = f"""
-local ids = {lua_list(inputs.ids)}
-local lists = {lua_list(inputs.lists)}
-local deep_lists = {lua_list(inputs.deep_lists)}
-local searches = {lua_list(inputs.searches)}
+    tables = {**vars(inputs), "batches": [(k, str(f)) for k, f in inputs.batches]}
+    data = "\n".join(f"local {name} = {lua_list(v)}" for name, v in tables.items())
+    data += f"""
 local dashboards = {lua_list(DASHBOARDS)}
-local posts = {lua_list(inputs.posts)}
-local batches = {lua_list([(k, str(f)) for k, f in inputs.batches])}
 local function read() return wrk.format("GET", "/api/v1/innovations/" .. pick(ids)) end
 local function post()
   local p = pick(posts)
   return keyed(p[1], p[2], string.format(p[3], math.random(0, 100), math.random(0, 100)))
-end
-"""
-    pace = ""
-    if delay_ms is not None:
-        pace = (
-            f"delay = function() return math.floor(-math.log(1 - math.random()) * {delay_ms}) end"
-        )
-    return "\n".join((LUA_COMMON, data, REQUESTS[scenario], pace))
+end"""
+    pace = f"delay = function() return math.floor(-math.log(1 - math.random()) * {delay_ms}) end"
+    return "\n".join((LUA_COMMON, data, REQUESTS[scenario], "" if delay_ms is None else pace))
 
 
-# --- the measurements ------------------------------------------------------------------------
-
-
-async def _statements(url: URL, reset: bool) -> float | None:
-    """Reset pg_stat_statements, or the statements it counted since in `url`'s database."""
+async def _statements(url: URL) -> float | None:
+    """The statements pg_stat_statements counted in `url`'s database since the last call, which
+    starts the count again (None without the extension)."""
     async with connect(url) as conn:
         try:
-            if reset:
-                await conn.execute("SELECT pg_stat_statements_reset()")
-                return 0.0
-            value = await conn.fetchval(
-                "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s "
-                "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 "
-                "AND s.query NOT LIKE '%pg_stat_statements%'",
-                url.database,
-            )
-            return float(value)
+            value = await conn.fetchval(STATEMENTS, url.database)
+            await conn.execute("SELECT pg_stat_statements_reset()")
         except asyncpg.PostgresError:
             return None
+    return float(value)
 
 
 def wrk(base: str, script: Path, seconds: float) -> dict[str, Any]:
     args = [f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
-    out = subprocess.run(  # noqa: S603 - wrk with our own arguments
-        ["wrk", "-t1", *args, "-s", str(script), base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    command = ["wrk", "-t1", *args, "-s", str(script), base]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     return dict(json.loads(line.removeprefix("RESULT ")))
 
 
-async def _until_none(url: URL, count: str, *args: Any, seconds: float, late: str) -> None:
+def _until_none(url: URL, count: str, *args: Any, seconds: float, late: str) -> None:
     """Poll `count` (a `SELECT count(*)`) until it is 0; after `seconds` print `late`."""
-    async with connect(url) as conn:
-        try:
-            async with asyncio.timeout(seconds):
-                while True:
-                    if not await conn.fetchval(count, *args):
-                        return
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            print(f"    {late}", flush=True)
+
+    async def poll() -> None:
+        async with connect(url) as conn, asyncio.timeout(seconds):
+            while True:
+                if not await conn.fetchval(count, *args):
+                    return
+                await asyncio.sleep(0.05)
+
+    try:
+        asyncio.run(poll())
+    except TimeoutError:
+        print(f"    {late}", flush=True)
 
 
 def drained(url: URL, app: str) -> None:
-    """Wait (up to a minute) until none of `app`'s database sessions is busy.
-
-    wrk stops sending when its time is up, not when its requests are answered: 32 batches of
-    500 reports may still run for seconds, taking the machine from the next run and holding
-    the locks the other app's requests would wait for.
-    """
-    busy = (
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = $1 AND application_name = $2 AND state <> 'idle'"
-    )
-    late = f"{app} still busy after a minute"
-    asyncio.run(_until_none(url, busy, url.database, app, seconds=60, late=late))
+    """Wait (up to a minute) until none of `app`'s sessions is busy: wrk stops at its time, not
+    when its requests are answered, and 32 batches of 500 reports may run on for seconds,
+    holding the machine and the locks the next run would wait for."""
+    busy = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = $2"
+    busy += " AND state <> 'idle'"
+    _until_none(url, busy, url.database, app, seconds=60, late=f"{app} still busy after a minute")
 
 
 def settled(url: URL) -> None:
-    """Let the database catch up on earlier scenarios' writes before a scenario starts.
+    """Let the database catch up on earlier scenarios' writes, which the checkpointer and
+    autovacuum would otherwise work off during the next one (reads paced at half load after
+    the writing ones had a p99 of 65.6 ms at 1M, against 8.7 ms alone): a CHECKPOINT (when the
+    role may), then a wait (up to five minutes) for autovacuum to finish."""
 
-    A writing scenario leaves dirty buffers and dead rows that the checkpointer and autovacuum
-    then work off during the next scenario (reads paced at half load after the writing ones
-    had a p99 of 65.6 ms at 1M, against 8.7 ms alone). A CHECKPOINT (when the role may) writes
-    them out now, and the wait (up to five minutes) lets autovacuum finish.
-    """
-
-    async def settle() -> None:
+    async def checkpoint() -> None:
         async with connect(url) as conn:
             with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
                 await conn.execute("CHECKPOINT")
-        vacuuming = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
-        late = "autovacuum still running after five minutes"
-        await _until_none(url, vacuuming, seconds=300, late=late)
 
-    asyncio.run(settle())
+    asyncio.run(checkpoint())
+    vacuuming = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+    _until_none(url, vacuuming, seconds=300, late="autovacuum still running after five minutes")
 
 
 def measure(
@@ -262,14 +261,14 @@ def measure(
     (`status_errors`: the errors that were responses other than 2xx, not lost connections)."""
     wrk(base, script, warmup)
     drained(url, app)
-    asyncio.run(_statements(url, reset=True))
+    asyncio.run(_statements(url))  # counting from here
     app_cpu, db_before = cpu_seconds(base.pids), cpu_by_pid(asyncio.run(backend_pids(url, app)))
     result = wrk(base, script, seconds)
     # The backends at the end too: a pool may open a connection during the run.
     ended = asyncio.run(backend_pids(url, app))
     app_cpu, db_cpu = cpu_seconds(base.pids) - app_cpu, cpu_used(db_before, ended)
     drained(url, app)
-    statements = asyncio.run(_statements(url, reset=False))
+    statements = asyncio.run(_statements(url))
     n = max(result["requests"], 1)
     return {
         "requests_per_s": result["requests"] / (result["duration_us"] / 1e6),
@@ -309,9 +308,6 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-# --- the data --------------------------------------------------------------------------------
-
-
 @contextlib.contextmanager
 def bench_server() -> Iterator[URL]:
     """BENCH_DATABASE_URL's server, or the benchmarks' own cluster, stopped after the block."""
@@ -330,30 +326,13 @@ def bench_server() -> Iterator[URL]:
         cluster.stop()
 
 
-def _migration_head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
-
-
 async def _seeded(url: URL, innovations: int) -> dict[str, Any] | None:
-    """The summary a previous run stored in the database, when it seeded the same size with
-    this seed version at the current migration (a newer schema is seeded again rather than
-    measured without its new index)."""
+    """The summary a previous run stored in the database, if it seeded the same size with this
+    seed version at the current migration (a newer schema is seeded again, with its indexes)."""
+    head = ScriptDirectory(str(ROOT / "alembic")).get_current_head()
     try:
         async with connect(url) as conn:
-            row = await conn.fetchval(
-                "SELECT summary FROM bench_seed WHERE innovations = $1 AND version = $2"
-                " AND (SELECT version_num FROM alembic_version) = $3",
-                innovations,
-                SEED_VERSION,
-                _migration_head(),
-            )
+            row = await conn.fetchval(SEEDED, innovations, SEED_VERSION, head)
     except (asyncpg.PostgresError, OSError):  # no such database, or not seeded
         return None
     return None if row is None else dict(json.loads(row))
@@ -363,17 +342,12 @@ async def _remember(url: URL, innovations: int, summary: dict[str, Any]) -> None
     async with connect(url) as conn:
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         await conn.execute("CREATE TABLE bench_seed (innovations int, version int, summary text)")
-        await conn.execute(
-            "INSERT INTO bench_seed VALUES ($1, $2, $3)",
-            innovations,
-            SEED_VERSION,
-            json.dumps(summary, default=str),
-        )
+        row = (innovations, SEED_VERSION, json.dumps(summary, default=str))
+        await conn.execute("INSERT INTO bench_seed VALUES ($1, $2, $3)", *row)
 
 
 def dataset(server: URL, innovations: int, reseed: bool) -> tuple[URL, dict[str, Any]]:
-    """The kept database of `innovations` on `server` (seeded first if need be), and the
-    seed's summary."""
+    """The kept database of `innovations` on `server` (seeded if need be), and its summary."""
     url = server.set(database=f"inovasi_bench_{innovations}")
     summary = None if reseed else asyncio.run(_seeded(url, innovations))
     if summary is not None:
@@ -393,13 +367,8 @@ def _query(stmt: Any) -> list[Any]:
     return [query.sql, *query.args({})]
 
 
-LIST_FILTERS: list[tuple[dict[str, str], str]] = [
-    ({"province": "32"}, "-launched_on"),
-    ({"sector": "health"}, "-launched_on"),
-    ({"province": "35", "sector": "education"}, "-launched_on"),
-    ({"province": "33"}, "title"),
-    ({"digital": "true"}, "-updated_at"),
-]
+def _page(query: dict[str, str]) -> str:
+    return "/api/v1/innovations?" + urllib.parse.urlencode(query)
 
 
 async def _lists(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
@@ -407,10 +376,8 @@ async def _lists(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
     lists, deep = [], []
     for params, sort in LIST_FILTERS:
         query = {**params, "sort": sort, "limit": "50"}
-        lists.append("/api/v1/innovations?" + urllib.parse.urlencode(query))
-        values: dict[str, Any] = {k: v for k, v in params.items() if k != "digital"}
-        if "digital" in params:
-            values["digital"] = params["digital"] == "true"
+        lists.append(_page(query))
+        values = {k: v == "true" if k == "digital" else v for k, v in params.items()}
         where = where_clauses(Filters(**values, published_only=True))
         total = await conn.fetchval(*_query(select(func.count()).where(*where)))
         keys = SORTS[sort]
@@ -418,43 +385,23 @@ async def _lists(conn: asyncpg.Connection) -> tuple[list[str], list[str]]:
         row = await conn.fetchrow(*_query(stmt.offset(int(total * 0.9)).limit(1)))
         if row is not None:
             query["cursor"] = encode_cursor(sort, list(row.values()))
-            deep.append("/api/v1/innovations?" + urllib.parse.urlencode(query))
+            deep.append(_page(query))
     return lists, deep
 
 
-# Commitments open to reports, up to 20,000 a province (with an action item of each).
-OPEN_COMMITMENTS = """
-WITH open AS (
-    SELECT c.id, c.adopter_province_code AS province,
-           (SELECT min(a.id::text) FROM action_items a WHERE a.commitment_id = c.id) AS item
-    FROM commitments c
-    WHERE c.status <> 'cancelled' AND c.signed_on <= current_date
-), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY province ORDER BY md5(id::text)) AS n
-    FROM open WHERE item IS NOT NULL
-)
-SELECT id::text, province, item FROM ranked WHERE n <= 20000
-"""
-
-
 async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
-    """The scenarios' requests on the seeded database `url` (the batches' bodies written
-    under `workdir`; the integration keys they post with created)."""
+    """The scenarios' requests on the seeded database `url` (the batches' bodies written under
+    `workdir`; the integration keys they post with created)."""
     async with connect(url) as conn:
-        sample = (
-            "SELECT id::text FROM innovations TABLESAMPLE SYSTEM ($1) REPEATABLE (7)"
-            " WHERE status = 'published' LIMIT 5000"
-        )
+        sample = "SELECT id::text FROM innovations TABLESAMPLE SYSTEM ($1) REPEATABLE (7)"
+        sample += " WHERE status = 'published' LIMIT 5000"
         ids = [r[0] for r in await conn.fetch(sample, 5.0)]
         if len(ids) < 1000:  # a small data set: every published innovation
             ids = [r[0] for r in await conn.fetch(sample, 100.0)]
         lists, deep = await _lists(conn)
         rows = await conn.fetch(OPEN_COMMITMENTS)
-    searches = [
-        "/api/v1/innovations?" + urllib.parse.urlencode({"q": term, "limit": "20"})
-        for terms in seed.SEARCH_TERMS.values()
-        for term in terms
-    ]
+    terms = [term for terms in seed.SEARCH_TERMS.values() for term in terms]
+    searches = [_page({"q": term, "limit": "20"}) for term in terms]
     by_province: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         by_province.setdefault(r["province"], []).append((r["id"], r["item"]))
@@ -466,12 +413,10 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
     # BATCH_ROUNDS batches a connection, as far as they stay disjoint.
     open_commitments = {p: len(c) for p, c in by_province.items()}
     disjoint = sum(n // BATCH for n in open_commitments.values())
-    shares = _batch_shares(
-        open_commitments, max(CONNECTIONS, min(BATCH_ROUNDS * CONNECTIONS, disjoint))
-    )
-    keys = {
-        p: await asyncio.to_thread(_quiet_key, url, p) for p in dict.fromkeys([*provinces, *shares])
-    }
+    wanted = max(CONNECTIONS, min(BATCH_ROUNDS * CONNECTIONS, disjoint))
+    shares = _batch_shares(open_commitments, wanted)
+    keyed = dict.fromkeys([*provinces, *shares])
+    keys = {p: await asyncio.to_thread(_quiet_key, url, p) for p in keyed}
     today = date.today().isoformat()
     posts = [
         (f"/api/v1/commitments/{cid}/progress-reports", keys[p], report_body(item, today))
@@ -487,10 +432,7 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
             reports = [
                 {
                     "commitment_id": cid,
-                    "as_of": today,
-                    "percent_complete": rng.randint(0, 100),
-                    "item_updates": [{"item_id": item, "progress": rng.randint(0, 100)}],
-                    **REPORT_TEXT,
+                    **report(item, today, rng.randint(0, 100), rng.randint(0, 100)),
                 }
                 for cid, item in chosen
             ]
@@ -498,9 +440,7 @@ async def draw_inputs(url: URL, workdir: Path, rng: random.Random) -> Inputs:
             path.write_text(json.dumps({"reports": reports}))
             queues.setdefault(province, []).append((keys[province], path))
     # Interleaved, so that consecutive batches are of different provinces.
-    batches = [
-        queue[n] for n in range(max(shares.values())) for queue in queues.values() if n < len(queue)
-    ]
+    batches = [b for round_ in itertools.zip_longest(*queues.values()) for b in round_ if b]
     rng.shuffle(ids)
     return Inputs(ids, lists, deep, searches, posts, batches)
 
@@ -525,13 +465,6 @@ def _batch_shares(open_commitments: dict[str, int], batches: int) -> dict[str, i
 def _quiet_key(url: URL, province: str) -> str:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return cli.create_key(url, f"bench integration {province}", Role.integration, province)
-
-
-# --- the runs --------------------------------------------------------------------------------
-
-SCENARIOS = tuple(REQUESTS)
-# Also measured at half the baseline's capacity (see `half_load`).
-PACED = ("read_by_id", "search")
 
 
 @dataclass
@@ -569,8 +502,7 @@ def bench_size(server: URL, size: int, plan: Plan, reseed: bool, workdir: Path) 
             serve(url, workers=workers, env={"LOG_LEVEL": "INFO"}) as service,
             serve_baseline(url, workers=workers) as raw,
         ):
-            differences = parity(url, service, raw, inputs)
-            if differences:
+            if differences := parity(url, service, raw, inputs):
                 raise SystemExit("service and baseline differ:\n" + "\n".join(differences[:10]))
             print(f"  {workers} worker(s): the baseline answers as the service does", flush=True)
             apps = ((service, SERVICE_APP), (raw, BASELINE_APP))
@@ -578,9 +510,9 @@ def bench_size(server: URL, size: int, plan: Plan, reseed: bool, workdir: Path) 
                 row = results[scenario] = run_pairs(apps, url, scenario, scripts[scenario], plan)
                 if workers == 1 and scenario in PACED:
                     # Measured straight after the scenario itself, before any writing one.
-                    results[f"{scenario}_half_load"] = half_load(
-                        service, url, inputs, workdir, scenario, row, plan
-                    )
+                    rate = row["baseline"]["requests_per_s"]
+                    half = half_load(service, url, inputs, workdir, scenario, rate, plan)
+                    results[f"{scenario}_half_load"] = half
         out["workers"][str(workers)] = results
     return out
 
@@ -621,17 +553,11 @@ def run_pairs(
 
 
 def half_load(
-    service: Any,
-    url: URL,
-    inputs: Inputs,
-    workdir: Path,
-    scenario: str,
-    full: dict[str, Any],
-    plan: Plan,
+    service: Any, url: URL, inputs: Inputs, workdir: Path, scenario: str, rate: float, plan: Plan
 ) -> dict[str, Any]:
-    """The service's latency in `scenario` at half the baseline's capacity: when it is not
-    saturated (a closed loop's p99 at 32 connections is mostly the queue of 32)."""
-    target = full["baseline"]["requests_per_s"] / 2
+    """The service's latency in `scenario` at half the baseline's capacity (`rate`): when it is
+    not saturated (a closed loop's p99 at 32 connections is mostly the queue of 32)."""
+    target = rate / 2
     delay = CONNECTIONS / target * 1000
     script = workdir / f"half-{scenario}.lua"
     for _ in range(3):  # pace, then correct for the time each request itself takes
@@ -652,9 +578,6 @@ def _ratio_text(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-# --- the report ------------------------------------------------------------------------------
-
-
 def describe_machine(server: URL) -> dict[str, Any]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
@@ -665,6 +588,7 @@ def describe_machine(server: URL) -> dict[str, Any]:
             return str(await conn.fetchval("SHOW server_version"))
 
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout  # noqa: S607
+    wrk_name = (wrk_version.splitlines() or ["wrk"])[0]
     return {
         "cpu": models[0] if models else platform.machine(),
         "cores": os.cpu_count(),
@@ -672,8 +596,7 @@ def describe_machine(server: URL) -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "postgresql": asyncio.run(version()),
-        "load_generator": (wrk_version.splitlines() or ["wrk"])[0]
-        + f", 1 thread, {CONNECTIONS} connections",
+        "load_generator": f"{wrk_name}, 1 thread, {CONNECTIONS} connections",
     }
 
 
@@ -713,8 +636,7 @@ def markdown(report: dict[str, Any]) -> str:
                     f"{num(s, 'statements')}, {num(b, 'statements')} |"
                 )
             for scenario in PACED:
-                half = results.get(f"{scenario}_half_load")
-                if half:
+                if half := results.get(f"{scenario}_half_load"):
                     lines.append(
                         f"| {rows} | {workers} | {scenario} at half the baseline's capacity "
                         f"({half['target_requests_per_s']:,.0f}/s) | "
@@ -729,13 +651,6 @@ def markdown(report: dict[str, Any]) -> str:
         total = data.get("database_bytes", 0) / 2**30
         lines.append(f"- {size['innovations']:,} innovations: {total:.2f} GiB; {counts}")
     return "\n".join(lines)
-
-
-# Each scenario's floor of the service's rate over the baseline's (1 worker).
-RATIO_FLOORS = {"read_by_id": 0.6, "list_keyset": 0.6, "report_post": 0.5, "bulk_ingest": 0.5}
-# How far the service's rate may move from the smallest size to the largest.
-FLAT = {"read_by_id": 0.15, "list_keyset": 0.15, "list_keyset_deep": 0.15, "search": 0.15,
-        "dashboards": 0.2}  # fmt: skip
 
 
 def targets(report: dict[str, Any]) -> list[str]:
@@ -754,9 +669,9 @@ def targets(report: dict[str, Any]) -> list[str]:
             own, db = row[app]["app_cpu_ms"], row[app]["db_cpu_ms"]
             most = cores * 1000 / (own + db) * per
             costs.append(f"{app} {own:.1f} + {db:.1f} ms (at most {most:,.0f} {unit})")
+        where = f"on {cores} cores ({label})"
         out.append(
-            f"info   {scenario} CPU a request, app + PostgreSQL, on {cores} cores ({label}): "
-            + ", ".join(costs)
+            f"info   {scenario} CPU a request, app + PostgreSQL, {where}: {', '.join(costs)}"
         )
 
     sizes = report["sizes"]
@@ -778,29 +693,20 @@ def targets(report: dict[str, Any]) -> list[str]:
         if "list_keyset" in one and "list_keyset_deep" in one:
             first = one["list_keyset"]["service"]["requests_per_s"]
             deep = one["list_keyset_deep"]["service"]["requests_per_s"]
-            target(
-                f"deep cursor as fast as the first page ({label})",
-                deep >= 0.9 * first,
-                f"{deep:,.0f} vs {first:,.0f} req/s",
-            )
+            name = f"deep cursor as fast as the first page ({label})"
+            target(name, deep >= 0.9 * first, f"{deep:,.0f} vs {first:,.0f} req/s")
         if half := one.get("read_by_id_half_load"):
-            target(
-                f"read p99 ≤ 15 ms at half the baseline's capacity ({label})",
-                half["p99_ms"] <= 15,
-                f"{half['p99_ms']:.1f} ms",
-            )
+            p99, name = half["p99_ms"], "read p99 ≤ 15 ms at half the baseline's capacity"
+            target(f"{name} ({label})", p99 <= 15, f"{p99:.1f} ms")
     if len(sizes) > 1:
         small, large = sizes[0]["workers"].get("1", {}), sizes[-1]["workers"].get("1", {})
         for scenario, within in FLAT.items():
             if scenario in small and scenario in large:
                 a = small[scenario]["service"]["requests_per_s"]
                 b = large[scenario]["service"]["requests_per_s"]
-                target(
-                    f"{scenario} {sizes[0]['innovations']:,} → {sizes[-1]['innovations']:,} "
-                    f"within ±{within:.0%}",
-                    abs(b - a) / a <= within,
-                    f"{a:,.0f} → {b:,.0f} req/s ({(b - a) / a:+.0%})",
-                )
+                name = f"{scenario} {sizes[0]['innovations']:,} → {sizes[-1]['innovations']:,}"
+                figure = f"{a:,.0f} → {b:,.0f} req/s ({(b - a) / a:+.0%})"
+                target(f"{name} within ±{within:.0%}", abs(b - a) / a <= within, figure)
     return out
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Integer, bindparam
 from sqlalchemy.engine import URL
 
 from app.innovations import repository
+from app.innovations.repository import page_statement
 from bench.baseline import Statement
 from bench.common import connect
 from bench.run import bench_server, dataset
@@ -36,9 +37,7 @@ async def measure(url: URL, ranked: list[int], repeat: int) -> dict[str, list[fl
             keys = repository.relevance_sort(term)
             limit = bindparam("limit", type_=Integer)
             for n in ranked:
-                query = Statement(
-                    repository.page_statement(filters, keys, None, limit, ranked_matches=n)
-                )
+                query = Statement(page_statement(filters, keys, None, limit, ranked_matches=n))
                 best = float("inf")
                 for _ in range(repeat):
                     started = time.perf_counter()
