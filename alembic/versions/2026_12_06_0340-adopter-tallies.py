@@ -51,9 +51,8 @@ def _flow_tallies(with_adopters: bool) -> ModuleType:
     return module
 
 
-def _functions(with_adopters: bool) -> list[str]:
-    """The commitments' trigger function and the key compaction, over the tallies."""
-    module = _flow_tallies(with_adopters)
+def _functions(module: ModuleType) -> list[str]:
+    """The commitments' trigger function and the key compaction, over `module`'s tallies."""
     compact = module._compact_function(list(module.COMPACTED))
     return [
         module._commitments_function(list(module.TALLIES)),
@@ -74,13 +73,13 @@ def upgrade() -> None:
     # Triggers fire per statement: locking the commitments keeps a write between the backfill
     # and the new function from being counted twice or not at all.
     op.execute("LOCK TABLE commitments IN SHARE ROW EXCLUSIVE MODE")
-    for statement in _functions(with_adopters=True):
-        op.execute(statement)
     module = _flow_tallies(with_adopters=True)
+    for statement in _functions(module):
+        op.execute(statement)
     op.execute(module._append(TABLE, KEYS, SUMS, ROWS.format(rows="commitments")))
 
 
 def downgrade() -> None:
-    for statement in _functions(with_adopters=False):
+    for statement in _functions(_flow_tallies(with_adopters=False)):
         op.execute(statement)
     op.drop_table(TABLE)
