@@ -1,7 +1,8 @@
 """API keys, principals and the one authorization mechanism every route declares.
 
-A route states who may call it with `Depends(requires(...))` or `Depends(open_data())`. The rule
-so that a test can read every route's rule and compare it with the declared access table.
+A route states who may call it with `Depends(requires(...))` or `Depends(open_data())`. The
+rule object is kept on the route so that a test can read every route's rule and compare it
+with the declared access table.
 Province scope is checked by services against the target record's province, which comes from
 the database, and the principal's province, which comes from its key: never from the request.
 """
