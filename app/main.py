@@ -195,13 +195,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(Replay, on_replay)
 
+    # FastAPI tries the routes in the order they are included: the busiest requests (reads
+    # of an innovation, progress reports) are matched first. No two routers share a path.
     routers = [
         (API_PREFIX, router)
         for router in (
-            regions_router,
-            institutions_router,
             innovations_router,
             replication_router,
+            regions_router,
+            institutions_router,
             scaling_router,
             stats_router,
             sustainability_router,
