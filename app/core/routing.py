@@ -53,11 +53,14 @@ class AppRoute(APIRoute):
         known = query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
-            if self.refuses_unknown_query:
+            # Most requests (a read by id, a POST) have no query string to check.
+            if self.refuses_unknown_query and request.scope.get("query_string"):
                 refuse_unknown_query_parameters(request, known)
                 refuse_repeated_query_parameters(request)
             response = with_validators(request, await handler(request))
-            claim = getattr(request.state, "idempotency", None)
+            # `request.state` is the scope's "state" dict: a lookup there costs no
+            # AttributeError when the request claimed no key.
+            claim = request.scope.get("state", {}).get("idempotency")
             if claim is not None and response.status_code < 400:
                 await save_response(request.state.session, claim, response)
             return response
