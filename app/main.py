@@ -196,7 +196,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Replay, on_replay)
 
     # FastAPI tries the routes in the order they are included: the busiest requests (reads
-    # of an innovation, progress reports) are matched first. No two routers share a path.
+    # of an innovation, progress reports) are matched first. No route takes another's paths
+    # (tests/core/test_access.py, test_every_route_answers_its_own_paths).
     routers = [
         (API_PREFIX, router)
         for router in (

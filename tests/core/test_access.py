@@ -269,6 +269,21 @@ def test_route_declares_the_rule_in_the_access_table(
     assert declared(rule) == ACCESS[(method, path)]
 
 
+def test_every_route_answers_its_own_paths(fresh_app: FastAPI) -> None:
+    """Routers are included busiest first (app.main), which is safe only while no earlier
+    route also matches a later route's paths: each route, its parameters filled in, is the
+    first of the served routes, in match order, to take its method and path."""
+    served = fresh_app.state.api_routes
+    shadowed = []
+    for route in served:
+        path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), route.path_format)
+        for method in route.methods:
+            first = next(r for r in served if method in r.methods and r.path_regex.fullmatch(path))
+            if first is not route:
+                shadowed.append((method, route.path_format, first.path_format))
+    assert shadowed == []
+
+
 def test_every_route_uses_the_app_route_class(fresh_app: FastAPI) -> None:
     plain = [p for _, p, r in api_routes(fresh_app) if not isinstance(r.original_route, AppRoute)]
     assert plain == []
