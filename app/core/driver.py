@@ -17,10 +17,6 @@ A statement is compiled to SQL once and kept (`_COMPILED`): callers build one st
 shape of page and pass its values as bind parameters. Compiling the read model of a page took
 4-5 ms of CPU per request, more than all the rest of the request together.
 
-The driver's errors are answered here as SQLAlchemy would have them answered: a lost
-connection is invalidated (the pool never hands it out again), and a database that cannot
-serve the read is a 503.
-
 Second use, `copy_query`: the open-data export runs its statement as `COPY (…) TO STDOUT`,
 which SQLAlchemy has no API for. The keyset-paged export decoded every row into Python
 values and wrote them again as CSV: 5.8 MB/s at 1M innovations, 1/25 of a COPY of a
@@ -37,6 +33,18 @@ and executing through SQLAlchemy's result machinery: 0.079 against 0.230 ms of C
 read alone, and 0.556 -> 0.381 ms for the whole request (in-process ASGI loop on the demo data,
 5,000 requests, best of 3). Within a transaction it runs on the session's connection, so that
 it sees the transaction's writes.
+
+Fourth use, `fetch_in_transaction`: the statements of the busiest write, a progress report
+from a provincial system: the Idempotency-Key's claim and its stored response
+(`app.core.idempotency_repository`), the report's commitment locks and its ingest
+(`app.replication.repository.ingest_reports`). They run on the session's connection inside its
+transaction, which SQLAlchemy still begins, commits and rolls back. A report post went from
+5,572,108 to 4,838,284 instructions of the app's process (-13.2%; callgrind, the difference
+between 700 and 200 in-process ASGI requests over 500, 10k bench database, webhook dispatcher
+off); bench/run.py's report_post scenario measures the same change under load.
+
+The driver's errors are raised as SQLAlchemy raises them (`_failed`), so that the error
+handlers classify one kind of error and callers catch SQLAlchemy's classes, as elsewhere.
 """
 
 from __future__ import annotations
@@ -45,15 +53,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import asyncpg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, TextClause
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from app.core.config import get_settings
 from app.core.db import AUTOCOMMIT_READS
-from app.core.error_handlers import is_retryable_state
-from app.core.errors import ServiceUnavailable
 
 # Compiled SQL by statement (identity): the callers keep their statements, so this is bounded
 # by the shapes of page they build; cleared if it ever grows past that.
@@ -81,22 +87,27 @@ def _arguments(compiled: SQLCompiler, params: Mapping[str, Any]) -> list[Any]:
 async def _failed(
     driver: asyncpg.Connection,
     exc: BaseException,
+    statement: str,
     invalidate: Callable[[BaseException], Awaitable[None]],
 ) -> NoReturn:
-    """Answer a driver error as SQLAlchemy would have it answered: a lost connection is
-    invalidated (the pool never hands it out again), and one that a retry may cure (a lost
-    connection, a busy database) is a 503; an error of the statement itself goes on as it is."""
+    """Raise a driver error as SQLAlchemy raises it, so that one classification (the error
+    handlers', `app.core.idempotency`'s lock timeout) answers every statement: a lost
+    connection is invalidated (the pool never hands it out again) and flagged so; a
+    constraint violation is an `IntegrityError`, bad data a `DataError`. The handlers answer
+    a lost connection and a state a retry may cure (`is_retryable_state`) with a 503."""
     lost = driver.is_closed() or isinstance(exc, _LOST)
     if lost:
         await invalidate(exc)
-    if lost or is_retryable_state(str(getattr(exc, "sqlstate", None) or "")):
-        raise ServiceUnavailable(
-            "The database is unavailable or busy; retry shortly.",
-            headers={"Retry-After": str(get_settings().retry_after_s)},
-        ) from exc
-    raise exc
+    state = str(getattr(exc, "sqlstate", None) or "")
+    kind = _ERROR_CLASSES.get(state[:2], sa_exc.DBAPIError)
+    raise kind(statement, None, exc, connection_invalidated=lost) from exc
 
 
+# PEP 249's exceptions by SQLSTATE class, as the errors' handlers and repositories catch them.
+_ERROR_CLASSES: dict[str, type[sa_exc.DBAPIError]] = {
+    "23": sa_exc.IntegrityError,
+    "22": sa_exc.DataError,
+}
 # A connection the server closed (a terminated backend, a restart) can raise any of these.
 _LOST = (
     asyncpg.PostgresConnectionError,
@@ -105,6 +116,33 @@ _LOST = (
     OSError,
 )
 _DRIVER_ERRORS = (asyncpg.PostgresError, *_LOST)
+
+
+async def fetch_in_transaction(
+    session: AsyncSession, stmt: TextClause, params: Mapping[str, Any]
+) -> Sequence[Mapping[Any, Any]]:
+    """The rows of `stmt` (mappings by column name), with `params` overriding its bound
+    values, run in the session's transaction: a statement of a write's hot path (the key's
+    claim, a report's locks and ingest, the stored response).
+
+    SQLAlchemy's asyncpg adapter begins its transaction when its first statement runs: until
+    the driver's connection is in a transaction, the statement runs through SQLAlchemy (and so
+    begins it); after that, on the driver, inside the same transaction. A session that is
+    not in a transaction (a read session's autocommit) always runs it through SQLAlchemy."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        result = await connection.execute(stmt, params)
+        return result.mappings().all()
+    compiled = _compiled(stmt, connection.dialect)
+    try:
+        rows: Sequence[Mapping[Any, Any]] = await driver.fetch(
+            compiled.string, *_arguments(compiled, params)
+        )
+        return rows
+    except _DRIVER_ERRORS as exc:
+        await _failed(driver, exc, compiled.string, connection.invalidate)
 
 
 async def fetch_planned_per_call(
@@ -122,7 +160,7 @@ async def fetch_planned_per_call(
         rows: Sequence[Mapping[str, Any]] = await statement.fetch(*arguments)
         return rows
     except _DRIVER_ERRORS as exc:
-        await _failed(driver, exc, connection.invalidate)
+        await _failed(driver, exc, compiled.string, connection.invalidate)
 
 
 async def fetch_row(
@@ -173,7 +211,7 @@ async def _fetch_row(
         )
         return row
     except _DRIVER_ERRORS as exc:
-        await _failed(driver, exc, invalidate)
+        await _failed(driver, exc, compiled.string, invalidate)
 
 
 async def copy_query(

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.driver import fetch_in_transaction
+
 # Takes the key, or re-takes one whose claim expired or never stored a response. On a row
 # that another transaction holds (the same key in flight) it waits, up to `lock_timeout`.
 CLAIM = text(
@@ -50,7 +52,7 @@ async def claim(
         "fingerprint": fingerprint,
         "ttl_hours": ttl_hours,
     }
-    return (await session.execute(CLAIM, params)).first() is not None
+    return bool(await fetch_in_transaction(session, CLAIM, params))
 
 
 async def stored(session: AsyncSession, principal_id: object, key: str) -> Any:
@@ -70,7 +72,8 @@ async def save(
     body: bytes,
     compressed: bool,
 ) -> None:
-    await session.execute(
+    await fetch_in_transaction(
+        session,
         SAVE,
         {
             "principal_id": principal_id,

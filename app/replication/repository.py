@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import stale
+from app.core.driver import fetch_in_transaction
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_page
 from app.core.repository import update_versioned
@@ -648,23 +649,24 @@ async def ingest_reports(
     `reports_json` is a JSON array of valid reports (each with `commitment_id`). A scoped
     principal may only report on commitments of its own province.
     """
-    locked = await session.scalars(LOCK_BATCH, {"ids": list(set(commitment_ids))})
-    row = (
-        await session.execute(
-            INGEST,
-            {
-                "reports": reports_json,
-                "row_ids": list(locked),
-                "province": principal.province_code if principal.is_scoped else None,
-                "actor_id": principal.id,
-                "actor_role": principal.role.value,
-            },
-        )
-    ).one()
-    if row.missed:
+    locked = await fetch_in_transaction(session, LOCK_BATCH, {"ids": list(set(commitment_ids))})
+    (row,) = await fetch_in_transaction(
+        session,
+        INGEST,
+        {
+            "reports": reports_json,
+            "row_ids": [r["ctid"] for r in locked],
+            "province": principal.province_code if principal.is_scoped else None,
+            "actor_id": principal.id,
+            "actor_role": principal.role.value,
+        },
+    )
+    if row["missed"]:
         # See `LOCK_BATCH`: a row of the batch was written by someone who did not lock it.
-        raise RuntimeError(f"{row.missed} commitment or action item updates found no row")
-    return IngestOutcome(row.ids, row.problems, row.signed_on, row.created_at, row.first_reported)
+        raise RuntimeError(f"{row['missed']} commitment or action item updates found no row")
+    return IngestOutcome(
+        row["ids"], row["problems"], row["signed_on"], row["created_at"], row["first_reported"]
+    )
 
 
 async def list_reports(
