@@ -120,18 +120,20 @@ LIST_FILTERS: list[tuple[dict[str, str], str]] = [
     ({"province": "33"}, "title"),
     ({"digital": "true"}, "-updated_at"),
 ]
-# Commitments open to reports, up to 20,000 a province (with an action item of each).
+# Commitments open to reports, up to 20,000 a province (with an action item of each), those
+# already started first: a commitment's first report also moves it to in_progress, a one-off
+# that the app measured first would pay and the other not (report_post takes 1,000 a province).
 OPEN_COMMITMENTS = """
 WITH open AS (
-    SELECT c.id, c.adopter_province_code AS province,
+    SELECT c.id, c.adopter_province_code AS province, c.status = 'committed' AS unstarted,
            (SELECT min(a.id::text) FROM action_items a WHERE a.commitment_id = c.id) AS item
     FROM commitments c
     WHERE c.status <> 'cancelled' AND c.signed_on <= current_date
 ), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY province ORDER BY md5(id::text)) AS n
+    SELECT *, row_number() OVER (PARTITION BY province ORDER BY unstarted, md5(id::text)) AS n
     FROM open WHERE item IS NOT NULL
 )
-SELECT id::text, province, item FROM ranked WHERE n <= 20000"""
+SELECT id::text, province, item FROM ranked WHERE n <= 20000 ORDER BY province, n"""
 # The statements pg_stat_statements counted in a database.
 STATEMENTS = """
 SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -149,9 +151,8 @@ FLAT = {"read_by_id": 0.15, "list_keyset": 0.15, "list_keyset_deep": 0.15, "sear
 
 def lua_list(values: Sequence[Any]) -> str:
     """A Lua table of strings, or of tables of strings (a JSON string is a Lua string)."""
-    return (
-        "{" + ",".join(lua_list(v) if isinstance(v, tuple) else json.dumps(v) for v in values) + "}"
-    )
+    items = (lua_list(v) if isinstance(v, tuple) else json.dumps(v) for v in values)
+    return "{" + ",".join(items) + "}"
 
 
 def report(item_id: str, as_of: str, percent: int | str, progress: int | str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL
 
 from app.core.embedded import start_embedded, to_async_url
 from app.models.summaries import SUMMARY_TABLES
+from app.replication.service import FIRST_REPORT
 from app.scaling.repository import DEFAULT_THRESHOLDS, LIVE_STATUSES
 from app.scaling.schemas import CRITERIA_TOTAL
 from bench.common import ROOT, connect
@@ -96,7 +97,6 @@ class Sector:
 SECTORS: tuple[Sector, ...] = tuple(Sector(**s) for s in DATA["sectors"])
 SUSTAIN_REASON = "Penilaian keberlanjutan: layanan berjalan dengan anggaran dan regulasi."
 LAUNCH_REASON = "Layanan hasil replikasi resmi diluncurkan."
-FIRST_REPORT_REASON = "first progress report"
 # Scaling proposals by status, who decides them, and their texts.
 REVIEWER = "Tim Penilai Glokalisasi Nasional (seed)"
 PROPOSALS = {"submitted": 20, "under_review": 20, "approved": 25, "rejected": 15, "deferred": 20}
@@ -1093,7 +1093,7 @@ def _events_sql() -> str:
         SELECT {ts("c.first_ms")}, 9, c.reporter_key, c.reporter_role,
                'commitment.transitioned', 'commitment', c.id::text, c.adopter_prov,
                jsonb_build_object('from', 'committed', 'to', 'in_progress',
-                                  'reason', {lit(FIRST_REPORT_REASON)})
+                                  'reason', {lit(FIRST_REPORT)})
         FROM seed_com c WHERE c.r > 0
         UNION ALL
         SELECT {ts("c.t1_ms")}, 10, c.coordinator_key, 'coordinator',
