@@ -1,8 +1,10 @@
 """The route class every router uses: one place for behaviour shared by all routes.
 
 - Every POST gets the `Idempotency-Key` dependency (routes may declare a stricter one).
-- A successful idempotent POST stores its response in the request's transaction, which the
-  session dependency commits before the response is sent.
+- The request's session (`app.core.db.get_session`) is ended here, once the endpoint has
+  returned and before the response is sent: committed, or rolled back if anything failed.
+- A successful idempotent POST stores its response in the request's transaction, which is
+  then committed with it.
 - A route's `max_body_size=` is kept as `max_body_bytes` and enforced by
   RequestContextMiddleware, which answers with a problem document.
 - A query parameter the operation does not take, or one given twice, is a 422.
@@ -19,6 +21,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -27,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 from app.core.caching import with_validators
+from app.core.db import end_session
 from app.core.errors import FieldError, Unprocessable
 from app.core.idempotency import Idempotency, save_response
 
@@ -53,16 +57,22 @@ class AppRoute(APIRoute):
         known = query_names(self.dependant)
 
         async def handle(request: Request) -> Response:
-            # Most requests (a read by id, a POST) have no query string to check.
-            if self.refuses_unknown_query and request.scope.get("query_string"):
-                refuse_unknown_query_parameters(request, known)
-                refuse_repeated_query_parameters(request)
-            response = with_validators(request, await handler(request))
-            # `request.state` is the scope's "state" dict: a lookup there costs no
-            # AttributeError when the request claimed no key.
-            claim = request.scope.get("state", {}).get("idempotency")
-            if claim is not None and response.status_code < 400:
-                await save_response(request.state.session, claim, response)
+            try:
+                # Most requests (a read by id, a POST) have no query string to check.
+                if self.refuses_unknown_query and request.scope.get("query_string"):
+                    refuse_unknown_query_parameters(request, known)
+                    refuse_repeated_query_parameters(request)
+                response = with_validators(request, await handler(request))
+                # `request.state` is the scope's "state" dict: a lookup there costs no
+                # AttributeError when the request claimed no key.
+                claim = request.scope.get("state", {}).get("idempotency")
+                if claim is not None and response.status_code < 400:
+                    await save_response(request.state.session, claim, response)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await end_session(request, failed=True)
+                raise
+            await end_session(request, failed=False)
             return response
 
         return handle
