@@ -25,7 +25,7 @@ from app.core.idempotency import Replay, purge_expired
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.routing import ServedRoute, served_routes
-from app.core.security import access_rule_of
+from app.core.security import SECURITY_SCHEME, SECURITY_SCHEME_NAME, access_rule_of
 from app.events.router import router as events_router
 from app.innovations.router import router as innovations_router
 from app.institutionalisation.router import router as institutionalisation_router
@@ -273,21 +273,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     responses.setdefault(
                         status, {"description": description, "content": problem_content}
                     )
-    _mark_optional_auth(routes, schema)
+    _document_auth(routes, schema)
     add_links(schema)
     app.openapi_schema = schema
     return schema
 
 
-def _mark_optional_auth(routes: list[ServedRoute], schema: dict[str, Any]) -> None:
-    """Open-data routes need no key: they show no padlock in Swagger UI (`security: []`).
-    A key sent to one is still checked, and may show more (an admin sees drafts)."""
+def _document_auth(routes: list[ServedRoute], schema: dict[str, Any]) -> None:
+    """The API key scheme (Swagger UI's *Authorize*), and each operation's requirement as its
+    rule declares it. Open-data routes need no key: they show no padlock (`security: []`); a
+    key sent to one is still checked, and may show more (an admin sees drafts)."""
+    schemes = schema["components"].setdefault("securitySchemes", {})
+    schemes[SECURITY_SCHEME_NAME] = SECURITY_SCHEME.model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
     for served in routes:
         rule = access_rule_of(served.route.dependant)
-        if rule is None or not rule.anonymous:
+        if rule is None:
             continue
         item = schema["paths"].get(served.path_format, {})
         for method in served.methods:
             operation = item.get(method.lower())
-            if operation is not None and operation.get("security"):
-                operation["security"] = []
+            if operation is not None:
+                operation["security"] = [] if rule.anonymous else [{SECURITY_SCHEME_NAME: []}]

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
@@ -27,7 +27,7 @@ from app.core import idempotency_repository as repository
 from app.core.config import get_settings
 from app.core.db import Session
 from app.core.errors import BadRequest, Conflict, ProblemError, Unprocessable
-from app.core.security import Principal, Role, get_principal
+from app.core.security import Role, authenticate
 
 REPLAY_HEADER = "Idempotent-Replayed"
 COMPRESS_FROM_BYTES = 8192
@@ -74,7 +74,6 @@ class Idempotency:
         self,
         request: Request,
         session: Session,
-        principal: Annotated[Principal | None, Depends(get_principal)],
         idempotency_key: Annotated[
             str | None,
             Header(
@@ -87,6 +86,7 @@ class Idempotency:
             ),
         ] = None,
     ) -> None:
+        principal = await authenticate(request, session)
         if principal is None:
             return
         if idempotency_key is None:

@@ -14,10 +14,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import cast
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPBearer
+from fastapi import Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.core import keys_repository
 from app.core.db import Session
@@ -104,48 +105,55 @@ _OTHER_KEY_HEADERS = ("x-api-key", "api-key", "apikey", "x-api-token", "x-auth-t
 HOW_TO_SEND = "send `Authorization: Bearer ih_…`"
 
 
-class ApiKeyBearer(HTTPBearer):
-    """The caller's principal from `Authorization: Bearer ih_…`, or None for an anonymous
-    request; a bad key is always 401. As an `HTTPBearer` it is the API's security scheme in
-    OpenAPI (Swagger UI's *Authorize*); one dependency reads the header and looks up the key
-    (a read by id solves one dependency fewer than with the scheme beside a principal
-    dependency)."""
-
-    async def __call__(  # type: ignore[override]
-        self, request: Request, session: Session
-    ) -> Principal | None:
-        credentials = await super().__call__(request)
-        if credentials is None:
-            header = request.headers.get("authorization")
-            if header:
-                if header.strip().lower().startswith("bearer"):
-                    raise key_required(request)
-                raise Unauthorized(f"Use the Bearer scheme: {HOW_TO_SEND}.")
-            return None
-        token = credentials.credentials
-        # Every key that is not a live one gets the same answer as a missing key: nothing
-        # tells an unknown key from a revoked or a malformed one.
-        if not token.startswith(KEY_PREFIX) or len(token) > 200:
-            raise key_required(request)
-        row = await keys_repository.authenticate(session, hash_key(token))
-        if row is None:
-            raise key_required(request)
-        principal = Principal(
-            id=row.id,
-            name=row.name,
-            role=Role(row.role),
-            province_code=row.province_code,
-            institution_id=row.institution_id,
-        )
-        request.state.principal = principal
-        return principal
-
-
-get_principal = ApiKeyBearer(
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="An API key issued by `inovasi keys create`: `Authorization: Bearer ih_…`.",
+# The API's one security scheme, as OpenAPI documents it (Swagger UI's *Authorize*): added to
+# the document by `app.main`, with each operation's requirement read from its rule.
+SECURITY_SCHEME_NAME = "ApiKey"
+SECURITY_SCHEME = HTTPBearerModel(
+    description="An API key issued by `inovasi keys create`: `Authorization: Bearer ih_…`."
 )
+_UNKNOWN = object()
+
+
+async def authenticate(request: Request, session: Session) -> Principal | None:
+    """The caller's principal from `Authorization: Bearer ih_…`, or None for an anonymous
+    request; a bad key is always 401. Looked up once per request (kept in
+    `request.state.principal`), whichever of the rule and the idempotency dependency asks
+    first.
+
+    A plain function that the rules call, not a dependency of its own, nor FastAPI's
+    `HTTPBearer` in the dependency tree: each dependency FastAPI solves costs a read by id
+    several per cent of its CPU, a security scheme more (bench/run.py's read_by_id)."""
+    known = request.scope.get("state", {}).get("principal", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return cast(Principal | None, known)
+    principal = await _principal_of(request, session)
+    request.state.principal = principal
+    return principal
+
+
+async def _principal_of(request: Request, session: Session) -> Principal | None:
+    header = request.headers.get("authorization")
+    scheme, token = get_authorization_scheme_param(header)
+    if not (header and scheme and token) or scheme.lower() != "bearer":
+        if header:
+            if header.strip().lower().startswith("bearer"):
+                raise key_required(request)
+            raise Unauthorized(f"Use the Bearer scheme: {HOW_TO_SEND}.")
+        return None
+    # Every key that is not a live one gets the same answer as a missing key: nothing
+    # tells an unknown key from a revoked or a malformed one.
+    if not token.startswith(KEY_PREFIX) or len(token) > 200:
+        raise key_required(request)
+    row = await keys_repository.authenticate(session, hash_key(token))
+    if row is None:
+        raise key_required(request)
+    return Principal(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        province_code=row.province_code,
+        institution_id=row.institution_id,
+    )
 
 
 def key_required(request: Request) -> Unauthorized:
@@ -187,9 +195,8 @@ class AccessRule:
 class Requires(AccessRule):
     """A rule that needs a key: the route receives the Principal."""
 
-    async def __call__(
-        self, request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
-    ) -> Principal:
+    async def __call__(self, request: Request, session: Session) -> Principal:
+        principal = await authenticate(request, session)
         if principal is None:
             raise key_required(request)
         self.check(principal, request)
@@ -200,10 +207,8 @@ class Requires(AccessRule):
 class MayRead(AccessRule):
     """A rule that admits anonymous callers: the route receives the Principal or None."""
 
-    async def __call__(
-        self, request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
-    ) -> Principal | None:
-        return self.check(principal, request)
+    async def __call__(self, request: Request, session: Session) -> Principal | None:
+        return self.check(await authenticate(request, session), request)
 
 
 ALL_ROLES = frozenset(Role)
