@@ -121,8 +121,10 @@ async def authenticate(request: Request, session: Session) -> Principal | None:
     first.
 
     A plain function that the rules call, not a dependency of its own, nor FastAPI's
-    `HTTPBearer` in the dependency tree: each dependency FastAPI solves costs a read by id
-    several per cent of its CPU, a security scheme more (bench/run.py's read_by_id)."""
+    `HTTPBearer` in the dependency tree: FastAPI solves every dependency on every request,
+    and the rule, the scheme and the session again below it came to 8.4% of the
+    instructions of an anonymous read by id (callgrind, in-process ASGI loop on the 10k bench
+    database: 2,218,839 with them, 2,032,933 without any principal)."""
     known = request.scope.get("state", {}).get("principal", _UNKNOWN)
     if known is not _UNKNOWN:
         return cast(Principal | None, known)
