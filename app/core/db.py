@@ -9,7 +9,8 @@ trips of a transaction that writes nothing.
 Why not a `yield` dependency: FastAPI enters each one as an async context manager with a
 shielded cancel scope on the request's exit stack, which cost about an eighth of the CPU of
 a read by id (in-process ASGI loop on the 10k bench database, 4,000 reads, best of 5, three
-pairs: 643-688 against 564-625 µs). Ending the session in the route costs nothing on that path.
+pairs: 643-688 against 564-625 µs), and 7.5% of its instructions (callgrind, 1,494,144 against
+1,381,838 per read). Ending the session in the route costs nothing on that path.
 """
 
 from __future__ import annotations
