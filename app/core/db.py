@@ -113,23 +113,24 @@ async def end_session(request: Request, *, failed: bool) -> None:
     """End the request's session, if it has one: commit a write session (roll it back when
     the request `failed`) and close it. A read session that ran a statement gives its
     connection back. Called by `AppRoute` before the response is sent; an error of the
-    commit propagates, so the client gets the error instead of a 2xx."""
+    commit propagates, so the client gets the error instead of a 2xx. Shielded from
+    cancellation, as FastAPI shields a `yield` dependency's exit: a cancelled request still
+    ends its transaction and gives its connection back."""
     session: AsyncSession | None = request.scope.get("state", {}).get("session")
     if session is None:
         return
-    if session.info.get(AUTOCOMMIT_READS):
-        # Only a session that ran a statement holds a connection to give back.
-        if session.in_transaction():
-            await session.close()
-        return
-    try:
-        if failed:
-            await session.rollback()
-        else:
-            await session.commit()
-    finally:
-        # Shielded: a cancelled request still gives its connection back.
-        with anyio.CancelScope(shield=True):
+    with anyio.CancelScope(shield=True):
+        if session.info.get(AUTOCOMMIT_READS):
+            # Only a session that ran a statement holds a connection to give back.
+            if session.in_transaction():
+                await session.close()
+            return
+        try:
+            if failed:
+                await session.rollback()
+            else:
+                await session.commit()
+        finally:
             await session.close()
 
 

@@ -21,7 +21,6 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -69,8 +68,7 @@ class AppRoute(APIRoute):
                 if claim is not None and response.status_code < 400:
                     await save_response(request.state.session, claim, response)
             except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await end_session(request, failed=True)
+                await end_session(request, failed=True)
                 raise
             await end_session(request, failed=False)
             return response

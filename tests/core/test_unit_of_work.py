@@ -45,18 +45,21 @@ async def test_every_request_commits_or_gives_its_connection_back(
     seen = "SELECT count(*) FROM institutions WHERE id = :i"
     assert await engine_scalar(engine, seen, i=institution_id) == 1
     url = f"{INSTITUTIONS}/{institution_id}"
+    duplicate = {**institution_body(), "name": created.json()["name"]}
     answers = [
         await committed_client.get(INSTITUTIONS),  # statements on the session's connection
         await committed_client.get(url),
         await committed_client.get(f"/api/v1/innovations/{uuid.uuid4()}"),  # 404 after a read
         await committed_client.get(f"{INSTITUTIONS}?no_such_filter=1"),  # 422, no statement
-        await committed_client.patch(  # 412 after reading the row: rolled back
+        await committed_client.patch(  # 412 after reading the row
             url, json={"name": "Dinas Uji Sesi"}, headers={**admin, "If-Match": '"9"'}
         ),
+        # 409 after the key's claim was written: the claim is rolled back with the request.
+        await committed_client.post(
+            INSTITUTIONS, json=duplicate, headers={**admin, "Idempotency-Key": "uow-duplicate"}
+        ),
     ]
-    assert [r.status_code for r in answers] == [200, 200, 404, 422, 412]
-    assert (
-        await engine_scalar(engine, "SELECT name FROM institutions WHERE id = :i", i=institution_id)
-        != "Dinas Uji Sesi"
-    )
+    assert [r.status_code for r in answers] == [200, 200, 404, 422, 412, 409]
+    claimed = "SELECT count(*) FROM idempotency_keys WHERE key = 'uow-duplicate'"
+    assert await engine_scalar(engine, claimed) == 0
     assert engine.pool.checkedout() == 0
