@@ -129,6 +129,25 @@ SortParam = Annotated[
 ]
 
 
+# The read by id, the service's busiest request, is declared first: FastAPI tries a router's
+# routes in order, and each one tried before it cost a read about 25,000 instructions
+# (callgrind). `{innovation_id:id}` matches a UUID only, so no other route's paths are taken.
+@router.get(
+    "/{innovation_id:id}",
+    response_model=InnovationRead,
+    summary="Get an innovation",
+    responses=problems(401, 404),
+)
+async def get_innovation(
+    session: Session, principal: Reader, innovation_id: InnovationId, response: Response
+) -> InnovationRead:
+    """One innovation with its derived figures and `ETag`. Drafts are 404 to anonymous
+    clients."""
+    innovation = await service.get_innovation(session, principal, innovation_id)
+    set_etag(response, innovation.version)
+    return innovation
+
+
 @router.get(
     "",
     response_model=Page[InnovationRead],
@@ -217,22 +236,6 @@ async def create_innovation(
     response.headers["Location"] = f"/api/v1/innovations/{created.id}"
     set_etag(response, created.version)
     return created
-
-
-@router.get(
-    "/{innovation_id:id}",
-    response_model=InnovationRead,
-    summary="Get an innovation",
-    responses=problems(401, 404),
-)
-async def get_innovation(
-    session: Session, principal: Reader, innovation_id: InnovationId, response: Response
-) -> InnovationRead:
-    """One innovation with its derived figures and `ETag`. Drafts are 404 to anonymous
-    clients."""
-    innovation = await service.get_innovation(session, principal, innovation_id)
-    set_etag(response, innovation.version)
-    return innovation
 
 
 @router.patch(
