@@ -100,12 +100,14 @@ class Database:
 
 
 async def get_session(request: Request) -> AsyncSession:
-    """The request's unit of work, shared by every dependency of the request (FastAPI caches
-    it per request), kept in `request.state.session` for `end_session`."""
-    db: Database = request.app.state.db
-    sessions = db.read_sessions if request.method in SAFE_METHODS else db.write_sessions
-    session = sessions()
-    request.state.session = session
+    """The request's unit of work: created on first use and kept in `request.state.session`,
+    where `end_session` finds it, so every caller of the request gets the same session (a
+    route's `Session` parameter, and `app.core.security.authenticate` when a key is sent)."""
+    session: AsyncSession | None = request.scope.get("state", {}).get("session")
+    if session is None:
+        db: Database = request.app.state.db
+        sessions = db.read_sessions if request.method in SAFE_METHODS else db.write_sessions
+        session = request.state.session = sessions()
     return session
 
 
@@ -119,11 +121,15 @@ async def end_session(request: Request, *, failed: bool) -> None:
     session: AsyncSession | None = request.scope.get("state", {}).get("session")
     if session is None:
         return
+    reads = session.info.get(AUTOCOMMIT_READS)
+    if reads and not session.in_transaction():
+        # A read session that ran no statement holds no connection: nothing to end, and no
+        # cancel scope to enter (the read by id runs its statement on a connection of its
+        # own, `app.core.driver.fetch_row`).
+        return
     with anyio.CancelScope(shield=True):
-        if session.info.get(AUTOCOMMIT_READS):
-            # Only a session that ran a statement holds a connection to give back.
-            if session.in_transaction():
-                await session.close()
+        if reads:
+            await session.close()
             return
         try:
             if failed:

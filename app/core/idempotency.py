@@ -86,7 +86,7 @@ class Idempotency:
             ),
         ] = None,
     ) -> None:
-        principal = await authenticate(request, session)
+        principal = await authenticate(request)
         if principal is None:
             return
         if idempotency_key is None:

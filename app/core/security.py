@@ -21,7 +21,7 @@ from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.core import keys_repository
-from app.core.db import Session
+from app.core.db import Session, get_session
 from app.core.errors import Forbidden, Unauthorized
 
 KEY_PREFIX = "ih_"
@@ -114,11 +114,15 @@ SECURITY_SCHEME = HTTPBearerModel(
 _UNKNOWN = object()
 
 
-async def authenticate(request: Request, session: Session) -> Principal | None:
+async def authenticate(request: Request) -> Principal | None:
     """The caller's principal from `Authorization: Bearer ih_…`, or None for an anonymous
     request; a bad key is always 401. Looked up once per request (kept in
     `request.state.principal`), whichever of the rule and the idempotency dependency asks
-    first.
+    first. A key is looked up in the request's session (`get_session`, the same one the
+    route gets); an anonymous request needs no session for it. The rules take the request
+    alone: FastAPI solves a dependency's own dependencies again even when their value is
+    cached, and the session declared below the rule cost a read by id 7.2% of its
+    instructions (callgrind: 1,379,500 with it, 1,280,429 without).
 
     A plain function that the rules call, not a dependency of its own, nor FastAPI's
     `HTTPBearer` in the dependency tree: FastAPI solves every dependency on every request,
@@ -128,12 +132,12 @@ async def authenticate(request: Request, session: Session) -> Principal | None:
     known = request.scope.get("state", {}).get("principal", _UNKNOWN)
     if known is not _UNKNOWN:
         return cast(Principal | None, known)
-    principal = await _principal_of(request, session)
+    principal = await _principal_of(request)
     request.state.principal = principal
     return principal
 
 
-async def _principal_of(request: Request, session: Session) -> Principal | None:
+async def _principal_of(request: Request) -> Principal | None:
     header = request.headers.get("authorization")
     scheme, token = get_authorization_scheme_param(header)
     if not (header and scheme and token) or scheme.lower() != "bearer":
@@ -146,7 +150,7 @@ async def _principal_of(request: Request, session: Session) -> Principal | None:
     # tells an unknown key from a revoked or a malformed one.
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         raise key_required(request)
-    row = await keys_repository.authenticate(session, hash_key(token))
+    row = await keys_repository.authenticate(await get_session(request), hash_key(token))
     if row is None:
         raise key_required(request)
     return Principal(
@@ -197,8 +201,8 @@ class AccessRule:
 class Requires(AccessRule):
     """A rule that needs a key: the route receives the Principal."""
 
-    async def __call__(self, request: Request, session: Session) -> Principal:
-        principal = await authenticate(request, session)
+    async def __call__(self, request: Request) -> Principal:
+        principal = await authenticate(request)
         if principal is None:
             raise key_required(request)
         self.check(principal, request)
@@ -209,8 +213,8 @@ class Requires(AccessRule):
 class MayRead(AccessRule):
     """A rule that admits anonymous callers: the route receives the Principal or None."""
 
-    async def __call__(self, request: Request, session: Session) -> Principal | None:
-        return self.check(await authenticate(request, session), request)
+    async def __call__(self, request: Request) -> Principal | None:
+        return self.check(await authenticate(request), request)
 
 
 ALL_ROLES = frozenset(Role)

@@ -13,14 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import get_session
 from app.core.routing import AppRoute
-from app.core.security import Role
+from app.core.security import AccessRule, Role
 from app.ops.docs import router as docs_router
 from tests.conftest import bearer
 from tests.core._platform import INSTITUTIONS, engine_scalar, institution_body
 
 
 def _takes_session(dependant: Dependant) -> bool:
-    return any(d.call is get_session or _takes_session(d) for d in dependant.dependencies)
+    """Whether the route takes the session, or has a rule, which opens it to look up a key."""
+    return any(
+        d.call is get_session or isinstance(d.call, AccessRule) or _takes_session(d)
+        for d in dependant.dependencies
+    )
 
 
 def test_every_route_that_takes_the_session_ends_it(app: FastAPI) -> None:
@@ -49,6 +53,8 @@ async def test_every_request_commits_or_gives_its_connection_back(
     answers = [
         await committed_client.get(INSTITUTIONS),  # statements on the session's connection
         await committed_client.get(url),
+        await committed_client.get(url, headers=admin),  # the key looked up in the session
+        await committed_client.get(url, headers=bearer("ih_unknown")),  # 401 after the lookup
         await committed_client.get(f"/api/v1/innovations/{uuid.uuid4()}"),  # 404 after a read
         await committed_client.get(f"{INSTITUTIONS}?no_such_filter=1"),  # 422, no statement
         await committed_client.patch(  # 412 after reading the row
@@ -59,7 +65,7 @@ async def test_every_request_commits_or_gives_its_connection_back(
             INSTITUTIONS, json=duplicate, headers={**admin, "Idempotency-Key": "uow-duplicate"}
         ),
     ]
-    assert [r.status_code for r in answers] == [200, 200, 404, 422, 412, 409]
+    assert [r.status_code for r in answers] == [200, 200, 200, 401, 404, 422, 412, 409]
     claimed = "SELECT count(*) FROM idempotency_keys WHERE key = 'uow-duplicate'"
     assert await engine_scalar(engine, claimed) == 0
     assert engine.pool.checkedout() == 0
