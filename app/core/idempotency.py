@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from app.core import idempotency_repository as repository
 from app.core.config import get_settings
-from app.core.db import Session
+from app.core.db import get_session
 from app.core.errors import BadRequest, Conflict, ProblemError, Unprocessable
 from app.core.security import Role, authenticate
 
@@ -73,7 +73,6 @@ class Idempotency:
     async def __call__(
         self,
         request: Request,
-        session: Session,
         idempotency_key: Annotated[
             str | None,
             Header(
@@ -97,6 +96,7 @@ class Idempotency:
                 )
             return
         wanted = fingerprint(request.method, request.url.path, await request.body())
+        session = await get_session(request)
         ttl_hours = get_settings().idempotency_ttl_hours
         try:
             claimed = await repository.claim(
