@@ -129,7 +129,9 @@ async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[htt
     factory = async_sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    app.state.db = Database(engine=connection.engine, write_sessions=factory, read_sessions=factory)
+    app.state.db = Database(
+        engine=connection.engine, write_sessions=factory, read_sessions=factory, reads=connection
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c

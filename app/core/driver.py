@@ -26,13 +26,15 @@ throughput of a plain COPY of its statement within noise, where a server-side cu
 batched fetches ran at less than half of COPY's speed (`python -m bench.export` runs the
 endpoint beside the plain COPY).
 
-Third use, `fetch_row`: the read of an innovation by id, the service's busiest request. In a
-read session it draws a pooled connection for its one statement (`AsyncEngine.raw_connection`)
-and runs it through the driver's statement cache, instead of opening the session's connection
-and executing through SQLAlchemy's result machinery: 0.079 against 0.230 ms of CPU for the
-read alone, and 0.556 -> 0.381 ms for the whole request (in-process ASGI loop on the demo data,
-5,000 requests, best of 3). Within a transaction it runs on the session's connection, so that
-it sees the transaction's writes.
+Third use, `fetch_row`: the read of an innovation by id, the service's busiest request. Its
+route takes no session (`app.core.db.Reads`); it draws a pooled connection for its one
+statement (`AsyncEngine.raw_connection`) and runs it through the driver's statement cache,
+instead of opening a session's connection and executing through SQLAlchemy's result
+machinery: 0.079 against 0.230 ms of CPU for the read alone, and 0.556 -> 0.381 ms for the
+whole request (in-process ASGI loop on the demo data, 5,000 requests, best of 3); building the
+read session it never used cost another 5.9% of the request's instructions (callgrind:
+1,269,684 -> 1,194,639). Given a session in a transaction, it runs on the session's
+connection, so that it sees the transaction's writes.
 
 Fourth use, `fetch_in_transaction`: the statements of the busiest write, a progress report
 from a provincial system: the Idempotency-Key's claim and its stored response
@@ -163,28 +165,37 @@ async def fetch_planned_per_call(
         await _failed(driver, exc, compiled.string, connection.invalidate)
 
 
+# What a read by id runs on: the request's session, or, for a read that needs none
+# (`app.core.db.Reads`), the engine or a connection.
+RowSource = AsyncSession | AsyncConnection | AsyncEngine
+
+
 async def fetch_row(
-    session: AsyncSession, stmt: ClauseElement, params: Mapping[str, Any]
+    source: RowSource, stmt: ClauseElement, params: Mapping[str, Any]
 ) -> Mapping[str, Any] | None:
     """The first row of `stmt` (a mapping by column name), with `params` overriding its
     bound values: a read by id.
 
-    On the session's connection when it has one (its transaction's writes are visible);
-    otherwise, in a read session (`Database.read_sessions`), on a pooled connection drawn for
-    this one statement and given back at once (`AsyncEngine.raw_connection`), in autocommit
-    as every read of such a session is. The driver prepares the statement once per
-    connection (its own statement cache)."""
-    if session.in_transaction() or not session.info.get(AUTOCOMMIT_READS):
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        compiled = _compiled(stmt, connection.dialect)
-        return await _fetch_row(raw, compiled, params, connection.invalidate)
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)  # noqa: S101 - read sessions are bound to one
+    Given a session: on the session's connection when it has one (its transaction's writes
+    are visible); otherwise, in a read session (`Database.read_sessions`), as given its
+    engine. Given a connection: on it, as it is (a test's transaction). Given the engine: on
+    a pooled connection drawn for this one statement and given back at once
+    (`AsyncEngine.raw_connection`), outside any transaction, as every read of a read session
+    runs. The driver prepares the statement once per connection (its own statement cache)."""
+    if isinstance(source, AsyncSession):
+        if source.in_transaction() or not source.info.get(AUTOCOMMIT_READS):
+            source = await source.connection()
+        else:
+            assert isinstance(source.bind, AsyncEngine)  # noqa: S101 - a read session's bind
+            source = source.bind
+    if isinstance(source, AsyncConnection):
+        raw = await source.get_raw_connection()
+        compiled = _compiled(stmt, source.dialect)
+        return await _fetch_row(raw, compiled, params, source.invalidate)
     # A failure to connect propagates as the driver raised it: the error handlers answer
     # it with a 503.
-    compiled = _compiled(stmt, engine.dialect)
-    pooled = await engine.raw_connection()
+    compiled = _compiled(stmt, source.dialect)
+    pooled = await source.raw_connection()
     try:
         return await _fetch_row(pooled, compiled, params, _invalidate_now(pooled))
     finally:

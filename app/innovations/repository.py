@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.driver import fetch_planned_per_call, fetch_row
+from app.core.driver import RowSource, fetch_planned_per_call, fetch_row
 from app.core.errors import Conflict
 from app.core.pagination import SortKey, keyset_after, keyset_page, order_by
 from app.core.repository import contains_folded, like_pattern, update_versioned
@@ -359,9 +359,9 @@ async def count(session: AsyncSession, where: list[ColumnElement[bool]]) -> Tota
 _GET_ROW = read_model().where(Innovation.id == bindparam("innovation_id"))
 
 
-async def get_row(session: AsyncSession, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
+async def get_row(source: RowSource, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
     # On the driver (see app.core.driver): the read by id is the service's busiest request.
-    return await fetch_row(session, _GET_ROW, {"innovation_id": innovation_id})
+    return await fetch_row(source, _GET_ROW, {"innovation_id": innovation_id})
 
 
 async def get(session: AsyncSession, innovation_id: uuid.UUID) -> Innovation | None:

@@ -8,7 +8,7 @@ from fastapi.openapi.models import Example
 from fastapi.responses import StreamingResponse
 
 from app.core.concurrency import IfMatchHeader, expected_version, set_etag
-from app.core.db import Session
+from app.core.db import Reads, Session
 from app.core.docs import problems
 from app.core.pagination import DEFAULT_LIMIT, Cursor, IncludeTotal, Limit
 from app.core.routing import AppRoute
@@ -139,11 +139,11 @@ SortParam = Annotated[
     responses=problems(401, 404),
 )
 async def get_innovation(
-    session: Session, principal: Reader, innovation_id: InnovationId, response: Response
+    reads: Reads, principal: Reader, innovation_id: InnovationId, response: Response
 ) -> InnovationRead:
     """One innovation with its derived figures and `ETag`. Drafts are 404 to anonymous
     clients."""
-    innovation = await service.get_innovation(session, principal, innovation_id)
+    innovation = await service.get_innovation(reads, principal, innovation_id)
     set_etag(response, innovation.version)
     return innovation
 

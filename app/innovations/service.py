@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import ensure_version
+from app.core.driver import RowSource
 from app.core.errors import NotFound, field_error
 from app.core.events import record_event
 from app.core.pagination import decode_cursor, next_cursor
@@ -132,14 +133,15 @@ async def create_innovation(
 
 
 async def get_innovation(
-    session: AsyncSession,
+    source: RowSource,
     principal: Principal | None,
     innovation_id: uuid.UUID,
     *,
     visible_to_writer: bool = False,
 ) -> InnovationRead:
-    """One innovation; anonymous clients see published ones only."""
-    row = await repository.get_row(session, innovation_id)
+    """One innovation; anonymous clients see published ones only. `source` is the request's
+    session, or where a read that needs none runs (`app.core.db.Reads`)."""
+    row = await repository.get_row(source, innovation_id)
     if row is None or (
         principal is None and not visible_to_writer and row["status"] != S.published
     ):
