@@ -56,6 +56,8 @@ async def test_every_request_commits_or_gives_its_connection_back(
         await committed_client.get(url, headers=admin),  # the key looked up in the session
         await committed_client.get(url, headers=bearer("ih_unknown")),  # 401 after the lookup
         await committed_client.get(f"/api/v1/innovations/{uuid.uuid4()}"),  # 404 after a read
+        # The read by id takes no session; a key sent to it is looked up in one.
+        await committed_client.get(f"/api/v1/innovations/{uuid.uuid4()}", headers=admin),
         await committed_client.get(f"{INSTITUTIONS}?no_such_filter=1"),  # 422, no statement
         await committed_client.patch(  # 412 after reading the row
             url, json={"name": "Dinas Uji Sesi"}, headers={**admin, "If-Match": '"9"'}
@@ -65,7 +67,7 @@ async def test_every_request_commits_or_gives_its_connection_back(
             INSTITUTIONS, json=duplicate, headers={**admin, "Idempotency-Key": "uow-duplicate"}
         ),
     ]
-    assert [r.status_code for r in answers] == [200, 200, 200, 401, 404, 422, 412, 409]
+    assert [r.status_code for r in answers] == [200, 200, 200, 401, 404, 404, 422, 412, 409]
     claimed = "SELECT count(*) FROM idempotency_keys WHERE key = 'uow-duplicate'"
     assert await engine_scalar(engine, claimed) == 0
     assert engine.pool.checkedout() == 0
